@@ -1,0 +1,14 @@
+"""Shared fixtures: the repository root, and notebook helpers used by several test files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
