@@ -14,10 +14,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/qicourse demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/qicourse demo
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab --notebook-dir=.
