@@ -30,7 +30,7 @@ The same table, with worked detail, is in ``RULES.md`` next to this file.
 
 from __future__ import annotations
 
-from .core import CHARTS, DIRECTIONS, QicResult, ShortSeriesWarning, qic
+from .core import CHARTS, DIRECTIONS, QicResult, ShortSeriesWarning, assurance_type, qic
 from .rules import RULE_LABELS, RULE_SETS
 from .runs import anhoej_limits, count_runs, ihi_runs_limits, qbinom_half, runs_analysis
 
@@ -42,6 +42,7 @@ __all__ = [
     "QicResult",
     "ShortSeriesWarning",
     "anhoej_limits",
+    "assurance_type",
     "count_runs",
     "ihi_runs_limits",
     "plot_qic",

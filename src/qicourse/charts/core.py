@@ -16,7 +16,7 @@ import pandas as pd
 from .rules import RULE_LABELS, RULE_SETS, point_rules
 from .runs import anhoej_limits, count_runs, ihi_runs_limits
 
-__all__ = ["CHARTS", "DIRECTIONS", "QicResult", "ShortSeriesWarning", "qic"]
+__all__ = ["CHARTS", "DIRECTIONS", "QicResult", "ShortSeriesWarning", "assurance_type", "qic"]
 
 CHARTS = ("run", "i", "mr", "p", "u", "c", "g", "t")
 DIRECTIONS = ("increase", "decrease", "neutral", None)
@@ -472,12 +472,21 @@ def _variation_icon(points: pd.DataFrame, direction) -> str:
 
 
 def _assurance(points: pd.DataFrame, target, direction) -> str | None:
-    """MDC assurance from the target and the last point's limits (ptd_calculate_assurance_type)."""
+    last = points[~points["skipped"]].iloc[-1]
+    return assurance_type(target, last["lcl"], last["ucl"], direction)
+
+
+def assurance_type(target, lcl, ucl, direction) -> str | None:
+    """MDC assurance: can the process be relied on to meet the target? (NHSRplotthedots
+    ``ptd_calculate_assurance_type``, applied to the last point's limits).
+
+    ``consistent_pass`` / ``consistent_fail`` when the target lies beyond the limits on the
+    passing / failing side, ``inconsistent`` when it lies between them; None without a target,
+    without limits, or when the direction is neutral.
+    """
     if target is None or direction not in ("increase", "decrease"):
         return None
-    last = points[~points["skipped"]].iloc[-1]
-    ucl, lcl = last["ucl"], last["lcl"]
-    if np.isnan(ucl) or np.isnan(lcl):
+    if lcl is None or ucl is None or np.isnan(ucl) or np.isnan(lcl):
         return None
     if target > ucl:
         return "consistent_fail" if direction == "increase" else "consistent_pass"
