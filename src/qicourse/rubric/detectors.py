@@ -1,0 +1,438 @@
+"""Named detectors: the evidence a rubric level can ask for, by name, in YAML.
+
+A detector reads the answer (or one section of a report) and the facts computed from the
+learner's notebook, and says whether it found its evidence, quoting the words it found.
+Rubric keyword groups (`kw.<name>`) are detectors too, defined in the rubric file itself; the
+ones here need more than a keyword list (the SMART analyser, chart facts, misreadings).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .smart import SmartAnalysis, analyse_smart_aim
+from .text import quote, sentences, word_count
+
+
+@dataclass
+class Hit:
+    fired: bool
+    spans: list[str] = field(default_factory=list)
+    """quoted words from the answer that show the evidence"""
+    note: str = ""
+    """a misconception or caution to pass on in feedback"""
+
+
+@dataclass
+class Context:
+    """What detectors read: the text for the criterion (a section or the whole answer) and facts."""
+
+    text: str
+    whole: str
+    facts: dict
+    keyword_groups: dict
+    _smart: SmartAnalysis | None = None
+
+    @property
+    def smart(self) -> SmartAnalysis:
+        if self._smart is None:
+            self._smart = analyse_smart_aim(self.text)
+        return self._smart
+
+
+@dataclass(frozen=True)
+class Detector:
+    fn: Callable[[Context], Hit]
+    hint: str
+    """what the learner could write to make this detector fire (feedback)"""
+
+
+DETECTORS: dict[str, Detector] = {}
+
+
+def detector(name: str, hint: str) -> Callable[[Callable[[Context], Hit]], Callable[[Context], Hit]]:
+    def wrap(fn: Callable[[Context], Hit]) -> Callable[[Context], Hit]:
+        DETECTORS[name] = Detector(fn, hint)
+        return fn
+    return wrap
+
+
+def run_detector(name: str, ctx: Context) -> Hit:
+    if name.startswith("kw."):
+        return keyword_hit(ctx.text, ctx.keyword_groups[name[3:]].patterns)
+    return DETECTORS[name].fn(ctx)
+
+
+def hint_for(name: str, keyword_groups: dict) -> str:
+    if name.startswith("kw."):
+        g = keyword_groups.get(name[3:])
+        return g.hint if g else ""
+    d = DETECTORS.get(name)
+    return d.hint if d else ""
+
+
+_COMPILED: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6) -> Hit:
+    """Find any of the patterns (case-insensitive, at word boundaries); quote up to `limit` distinct spans."""
+    rx = _COMPILED.get(patterns)
+    if rx is None:
+        rx = re.compile(r"(?<![\w])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![\w])", re.I)
+        _COMPILED[patterns] = rx
+    spans: list[str] = []
+    seen: set[str] = set()
+    for m in rx.finditer(text):
+        key = m.group(0).lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        spans.append(quote(text, m.start(), m.end()))
+        if len(spans) >= limit:
+            break
+    return Hit(bool(spans), spans)
+
+
+# ---------------------------------------------------------------------------------------------
+# SMART aim
+# ---------------------------------------------------------------------------------------------
+def _smart_field(name: str, ctx: Context) -> Hit:
+    span = ctx.smart.spans.get(name)
+    return Hit(span is not None, [span] if span else [])
+
+
+@detector("smart.direction", "Say which way the measure should move (increase, reduce or maintain).")
+def _direction(ctx: Context) -> Hit:
+    return _smart_field("direction", ctx)
+
+
+@detector("smart.measure", "Name the measure: exactly what will be counted or timed.")
+def _measure(ctx: Context) -> Hit:
+    return _smart_field("measure", ctx)
+
+
+_QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|number|time|median|mean|average|minutes|hours|"
+                    r"days|count|ratio)\b|%|per\s+1,?000", re.I)
+
+
+@detector("smart.measure_specific",
+          "Make the measure countable: a percentage of a defined group of patients, a rate per 1,000 bed days, "
+          "or a time in minutes.")
+def _measure_specific(ctx: Context) -> Hit:
+    s = ctx.smart
+    if s.measure is None:
+        return Hit(False)
+    units = [q.unit for q in (s.baseline, s.target) if q is not None and q.unit]
+    ok = bool(_QUANT.search(s.measure)) or any(u == "%" or "per" in u or u in ("minutes", "hours") for u in units)
+    return Hit(ok, [s.measure] if ok else [])
+
+
+@detector("smart.target", "Give a numeric target (how much, e.g. to 90%, or by a third).")
+def _target(ctx: Context) -> Hit:
+    return _smart_field("target", ctx)
+
+
+@detector("smart.baseline", "State the baseline: where the measure is now (e.g. from 45%).")
+def _baseline(ctx: Context) -> Hit:
+    return _smart_field("baseline", ctx)
+
+
+@detector("smart.time_frame", "Give a time frame: a date or a duration (by 31 March 2027, within 12 weeks).")
+def _time(ctx: Context) -> Hit:
+    return _smart_field("time_frame", ctx)
+
+
+@detector("smart.time_specific", "Give a calendar date or a duration rather than an event such as "
+                                 "'the end of the rotation'.")
+def _time_specific(ctx: Context) -> Hit:
+    tf = ctx.smart.time_frame
+    ok = tf is not None and (tf.kind in ("date", "duration") or bool(re.search(r"\d|january|february|march|april|"
+                                                                              r"may|june|july|august|september|"
+                                                                              r"october|november|december",
+                                                                              tf.text, re.I)))
+    return Hit(ok, [tf.text] if ok and tf else [])
+
+
+@detector("smart.setting", "Say where and for whom: the ward, unit or patient group.")
+def _setting(ctx: Context) -> Hit:
+    return _smart_field("population", ctx)
+
+
+@detector("smart.manageable_scope", "Keep the scope to one ward, unit or patient group you can reach in the time.")
+def _manageable(ctx: Context) -> Hit:
+    s = ctx.smart
+    ok = s.population is not None and not s.too_big
+    return Hit(ok, [s.population] if ok and s.population else [])
+
+
+@detector("smart.too_big", "Narrow the scope to one ward or patient group.")
+def _too_big(ctx: Context) -> Hit:
+    s = ctx.smart
+    return Hit(s.too_big, [s.population] if s.too_big and s.population else [],
+               note="The scope looks too big for one project in a rotation; start with one ward or patient group."
+               if s.too_big else "")
+
+
+@detector("smart.solution_in_disguise", "State the result you want in the measure, not the change you will make.")
+def _solution(ctx: Context) -> Hit:
+    s = ctx.smart
+    fired = any(m.code == "solution_in_disguise" for m in s.misconceptions)
+    return Hit(fired, [s.solution] if fired and s.solution else [],
+               note="This is a solution in disguise: it names a change to introduce rather than the improvement "
+                    "wanted." if fired else "")
+
+
+@detector("smart.states_result", "Say what will be better (the result you want), not only what you will do.")
+def _states_result(ctx: Context) -> Hit:
+    s = ctx.smart
+    spans = [v for k, v in s.spans.items() if k in ("direction", "measure")]
+    if not spans:
+        m = re.search(r"\bimprov\w*\b|\bbetter\b|\bsafer\b|\bquicker\b|\bfaster\b", s.aim_text, re.I)
+        if m:
+            spans = [quote(s.aim_text, m.start(), m.end())]
+    return Hit(bool(spans), spans)
+
+
+@detector("smart.is_smart", "Make the aim SMART: direction, measure, numeric target and time frame.")
+def _is_smart(ctx: Context) -> Hit:
+    s = ctx.smart
+    return Hit(s.is_smart, [s.aim_text] if s.is_smart else [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic text
+# ---------------------------------------------------------------------------------------------
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\s*(?:%|per ?cent|percent|/\s*\d+|out of \d+|minutes|mins|hours|days|"
+                     r"patients|falls|per 1,?000)|\b\d+\s*(?:of|out of)\s+(?:the\s+)?\d+\b|\bmedian\s+(?:of\s+)?\d+",
+                     re.I)
+
+
+@detector("text.has_numbers", "Quote the numbers (e.g. 12 of 30 patients, 40%, a median of 95 minutes).")
+def _has_numbers(ctx: Context) -> Hit:
+    spans = []
+    for m in _NUMBER.finditer(ctx.text):
+        spans.append(quote(ctx.text, m.start(), m.end()))
+        if len(spans) >= 3:
+            break
+    return Hit(bool(spans), spans)
+
+
+@detector("text.substantial", "Write more: a few sentences at least.")
+def _substantial(ctx: Context) -> Hit:
+    n = word_count(ctx.text)
+    return Hit(n >= 40, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# PDSA
+# ---------------------------------------------------------------------------------------------
+_PREDICT = re.compile(r"\b(?:predict\w*|we expect\w*|I expect\w*|expected|hypothes\w*|we anticipate\w*|"
+                      r"we think (?:that )?(?:this|it)\s+will|we believe (?:that )?(?:this|it)\s+will)\b", re.I)
+_QUANTITY = re.compile(r"\d+\s*(?:%|per ?cent|percent|/\s*\d+|out of|of (?:the )?(?:\d+|first|next)|minutes|mins|"
+                       r"hours|patients|more|fewer|less)|\b(?:at least|over|under|fewer than|more than|half|"
+                       r"a third|most|all|none|majority|double|halve)\b", re.I)
+
+
+def _prediction_sentences(text: str) -> list[str]:
+    return [s for s in sentences(text) if _PREDICT.search(s) and not re.search(
+        r"\b(?:than|as|against|with|versus|vs)\s+(?:we\s+)?(?:had\s+)?predict|prediction was|predicted\s+\d",
+        s, re.I)]
+
+
+@detector("pdsa.prediction", "Write down a prediction before the test: what do you expect to happen?")
+def _prediction(ctx: Context) -> Hit:
+    sents = _prediction_sentences(ctx.text)
+    return Hit(bool(sents), sents[:2])
+
+
+@detector("pdsa.prediction_measurable",
+          "Make the prediction checkable: put a number on it (e.g. 8 of the 10 patients will ...).")
+def _prediction_measurable(ctx: Context) -> Hit:
+    sents = [s for s in _prediction_sentences(ctx.text) if _QUANTITY.search(s)]
+    return Hit(bool(sents), sents[:2])
+
+
+_COMPARE = re.compile(
+    r"\b(?:than (?:we |I )?(?:had )?predicted|as (?:we |I )?(?:had )?predicted|(?:our|the|my) prediction (?:was|were|"
+    r"is|held|proved|turned out)|predicted \d[^.]{0,60}(?:but|and|whereas|while)|against (?:our|the|my) "
+    r"prediction|compared (?:with|to) (?:our|the|my) prediction|prediction (?:was )?(?:not )?(?:met|correct|wrong|"
+    r"confirmed|exceeded|supported|borne out)|(?:met|exceeded|missed|fell short of|matched|confirmed) (?:our|the|"
+    r"my) prediction|better than expected|worse than expected|than (?:we )?expected|as expected|fewer than "
+    r"predicted|more than predicted|we had predicted|we predicted [^.]{0,80}(?:but|and|whereas|actually|only))",
+    re.I)
+
+
+@detector("pdsa.compares_prediction",
+          "In Study, compare what happened with what you predicted (was the prediction right, and why?).")
+def _compares(ctx: Context) -> Hit:
+    spans = [quote(ctx.text, m.start(), m.end()) for m in _COMPARE.finditer(ctx.text)]
+    return Hit(bool(spans), spans[:2])
+
+
+_ACT = re.compile(r"\b(?:adopt\w*|adapt\w*|abandon\w*|scale (?:it )?up|spread|roll(?:ed|ing)? (?:it )?out|next cycle|"
+                  r"second cycle|cycle 2|another cycle|PDSA 2|repeat the test|extend (?:the test|it|this)|"
+                  r"stop(?:ped)? (?:the|this) (?:change|test)|continue (?:with|the|using)|we will (?:now )?(?:test|try|"
+                  r"run))\b", re.I)
+_REASON = re.compile(r"\b(?:because|as (?:the|it|this|we|only|most|staff|nurses)|since|given (?:that|the)|so that|"
+                     r"due to|therefore|which (?:showed|means|suggests)|this (?:showed|shows|suggests))\b", re.I)
+
+
+@detector("pdsa.act_decision", "Say what you decided in Act: adopt, adapt or abandon, and what the next cycle is.")
+def _act(ctx: Context) -> Hit:
+    spans = [quote(ctx.text, m.start(), m.end()) for m in _ACT.finditer(ctx.text)]
+    return Hit(bool(spans), spans[:2])
+
+
+@detector("pdsa.act_reasoned", "Give the reason for the Act decision from what you found in Study.")
+def _act_reasoned(ctx: Context) -> Hit:
+    spans = [s for s in sentences(ctx.text) if _ACT.search(s) and _REASON.search(s)]
+    return Hit(bool(spans), spans[:2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts: did the learner read their own chart correctly?
+# ---------------------------------------------------------------------------------------------
+_SIGNAL_WORDS = {
+    "shift": r"shifts?|(?:long|unusually long|sustained) runs?|(?:six|6|seven|7|eight|8|nine|9|\d{2}) or more "
+             r"(?:consecutive )?points? (?:above|below|on one side)|(?:six|6|seven|7|eight|8|nine|9|\d{2}) "
+             r"(?:consecutive )?points? (?:in a row )?(?:all )?(?:above|below|on (?:one|the same) side)",
+    "trend": r"trends?|(?:five|5|six|6|seven|7) or more (?:consecutive )?points? (?:all )?(?:increasing|decreasing|"
+             r"rising|falling)|(?:five|5|six|6|seven|7) (?:consecutive )?points? (?:all )?(?:going up|going down|"
+             r"increasing|decreasing|rising|falling)",
+    "crossings": r"(?:too )?few (?:median )?crossings|fewer crossings than expected|too few runs|too many runs",
+    "astronomical": r"astronomical (?:data )?points?",
+    "outside_limits": r"(?:points?|values?|months?|weeks?|days?) (?:lay |lies |lying |fell |falls |falling |was |were "
+                      r"|is |are )?(?:above|below|outside|beyond) (?:the )?(?:upper |lower )?(?:control |process )?"
+                      r"limits?|outside (?:the )?(?:control |process )?limits|beyond (?:the )?(?:upper |lower )?"
+                      r"(?:control |process )?limits?",
+    "two_of_three": r"two (?:out )?of (?:the )?(?:last )?three|2 (?:out )?of 3",
+}
+_SIGNAL_RX = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _SIGNAL_WORDS.items()}
+_SPECIAL = re.compile(r"\bspecial[- ]cause\b|\bnon[- ]random\b|\bsignals?\b|\bsignificant (?:change|shift)\b", re.I)
+_NO_SIGNAL = re.compile(r"\b(?:no|without any|did not (?:show|find|see)|no evidence of|not (?:a|any)) (?:\w+ ){0,3}"
+                        r"(?:signals?|special[- ]cause|non[- ]random|shifts?|trends?)\b|\bcommon[- ]cause variation "
+                        r"only\b|\bonly common[- ]cause\b|\brandom variation\b|\bstable (?:process|system)\b|"
+                        r"\bin (?:statistical )?control\b", re.I)
+_CHART = re.compile(r"\b(?:run charts?|control charts?|SPC(?: charts?)?|statistical process control|XmR|I[- ]?MR|"
+                    r"I charts?|p[- ]charts?|u[- ]charts?|c[- ]charts?|shewhart|process behaviou?r charts?|"
+                    r"individuals charts?)\b", re.I)
+_MISREAD = [
+    (re.compile(r"\b(?:above|below|beat|beyond|over|crossed|met|exceeded) (?:the |our )?target(?: line)?\b[^.]{0,80}"
+                r"\b(?:special[- ]cause|signal)|\bspecial[- ]cause\b[^.]{0,80}\b(?:above|below|beyond|over) (?:the |our )?"
+                r"target", re.I),
+     "A point beyond the target line is not special cause: targets are not control limits."),
+    (re.compile(r"\b(?:run chart\b[^.]{0,80}\bmean\b(?! (?:time|minutes|length|of \d))|\bmean (?:line|centre line|center "
+                r"line)\b[^.]{0,60}\brun chart)", re.I),
+     "A run chart's centre line is the median, not the mean."),
+    (re.compile(r"\b(?:every|each) (?:rise|fall|increase|decrease|drop|change)\b[^.]{0,60}\b(?:shows?|means?|is)\b|"
+                r"\bthe last (?:point|week|month) (?:was|is) (?:higher|lower|better|worse)\b[^.]{0,80}\b(?:so|which shows|"
+                r"proving|therefore)\b|\b(?:one|a single) (?:good |bad )?(?:week|month|point)\b[^.]{0,60}\b(?:shows?|"
+                r"proves?|demonstrates?)\b", re.I),
+     "A single rise or fall is usually common-cause variation; look for a run-chart or SPC rule before calling it a "
+     "change."),
+    (re.compile(r"\b(?:no|none of the|not a single) points? (?:was |were |is |are |lie |lay |fell )?(?:outside|beyond) "
+                r"(?:the )?(?:control )?limits\b[^.]{0,80}\b(?:so|therefore|which means|meaning)\b[^.]{0,60}\b(?:no "
+                r"change|no improvement|in control|stable|nothing changed)", re.I),
+     "No point outside the limits does not mean no change: a shift or trend is a signal too."),
+    (re.compile(r"\b(?:red|amber|green)[- ](?:amber|green|red)|\bRAG (?:rating|status|table)\b|\bmonth[- ]on[- ]month\b",
+                re.I),
+     "RAG ratings and month-on-month comparisons do not show change over time; use a run or SPC chart."),
+]
+
+
+def _signals_named(text: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for sent in sentences(text):
+        if _NO_SIGNAL.search(sent):
+            continue
+        for k, rx in _SIGNAL_RX.items():
+            m = rx.search(sent)
+            if m and not re.search(r"\bsecular trend|\btrend(?:s)? in (?:the )?(?:national|wider)", sent, re.I):
+                found.setdefault(k, []).append(sent)
+    return found
+
+
+def _fact_signals(facts: dict) -> list[str] | None:
+    """Normalise `facts["chart_signals"]` (rule names from the learner's own chart) to our signal names."""
+    raw = facts.get("chart_signals") if facts else None
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = [raw]
+    out = []
+    for r in raw:
+        r = str(r).lower()
+        for key, words in (("shift", ("shift", "long run", "run")), ("trend", ("trend",)),
+                           ("crossings", ("crossing",)), ("astronomical", ("astronomical",)),
+                           ("outside_limits", ("limit", "outside", "sigma", "3")), ("two_of_three", ("two", "2 of"))):
+            if any(w in r for w in words):
+                out.append(key)
+                break
+    return sorted(set(out))
+
+
+@detector("chart.named", "Say which chart you used (run chart, p chart, XmR ...).")
+def _chart_named(ctx: Context) -> Hit:
+    spans = [quote(ctx.text, m.start(), m.end()) for m in _CHART.finditer(ctx.text)]
+    return Hit(bool(spans), spans[:2])
+
+
+@detector("chart.signal_named",
+          "Name the rule your chart shows (e.g. a shift of 6+ points below the median) or say that it shows none.")
+def _signal_named(ctx: Context) -> Hit:
+    found = _signals_named(ctx.text)
+    spans = [s for v in found.values() for s in v]
+    if not spans:
+        spans = [s for s in sentences(ctx.text) if _NO_SIGNAL.search(s)]
+    if not spans:
+        spans = [s for s in sentences(ctx.text) if _SPECIAL.search(s)]
+    return Hit(bool(spans), list(dict.fromkeys(spans))[:3])
+
+
+@detector("chart.signal_correct",
+          "Check the signal you describe against your chart: name the rule it actually shows.")
+def _signal_correct(ctx: Context) -> Hit:
+    """Named signals agree with the learner's own chart (facts); without facts, any named signal counts."""
+    found = _signals_named(ctx.text)
+    facts = _fact_signals(ctx.facts)
+    if facts is None:
+        spans = [s for v in found.values() for s in v]
+        return Hit(bool(spans), list(dict.fromkeys(spans))[:2])
+    if not facts:  # the chart shows no signal: the learner should say so and claim no shift/trend
+        no = [s for s in sentences(ctx.text) if _NO_SIGNAL.search(s)]
+        return Hit(bool(no) and not found, no[:2])
+    spans = [s for k in facts for s in found.get(k, [])]
+    return Hit(bool(spans), list(dict.fromkeys(spans))[:2])
+
+
+@detector("chart.misread", "Read the chart by its rules (run-chart or SPC rules), not by eye or against the target.")
+def _misread(ctx: Context) -> Hit:
+    spans, notes = [], []
+    for rx, note in _MISREAD:
+        m = rx.search(ctx.text)
+        if m:
+            spans.append(quote(ctx.text, m.start(), m.end()))
+            notes.append(note)
+    facts = _fact_signals(ctx.facts)
+    if facts is not None:
+        found = _signals_named(ctx.text)
+        wrong = sorted(set(found) - set(facts))
+        if wrong and not (set(found) & set(facts)):
+            what = ", ".join(w.replace("_", " ") for w in wrong)
+            shows = ", ".join(f.replace("_", " ") for f in facts) or "no signal"
+            spans.append(found[wrong[0]][0])
+            notes.append(f"The report describes a {what} but the chart in the notebook shows {shows}.")
+    return Hit(bool(spans), spans[:2], note=" ".join(notes))
+
+
+_LINK = re.compile(r"\b(?:after|following|since|from) (?:the )?(?:introduction|start|launch|PDSA|cycle|change|week \d+|"
+                   r"we (?:introduced|started|began))|\bcoincid\w*|\bannotat\w*|\bin (?:week|month) \d+|\bfrom (?:week|"
+                   r"month) \d+|\bwhen (?:we|the) (?:introduced|started|began)|\btimed with\b", re.I)
+
+
+@detector("chart.linked_to_changes", "Link the signal to when each change was made (annotate the chart).")
+def _linked(ctx: Context) -> Hit:
+    spans = [s for s in sentences(ctx.text) if _LINK.search(s)]
+    return Hit(bool(spans), spans[:2])

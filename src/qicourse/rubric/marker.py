@@ -1,0 +1,272 @@
+"""The rubric marker: provisional per-criterion levels with quoted evidence and feedback.
+
+Deterministic rules only: each level's evidence (from the rubric file) is checked by named
+detectors; a criterion gets the highest level whose evidence is all found. Results are plain,
+JSON-serialisable data so the grading pipeline can store them in the gradebook as provisional
+marks for an educator to confirm or override.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .detectors import Context, Hit, hint_for, run_detector
+from .schema import Criterion, Evidence, Rubric, load_all, load_rubric, rubrics_dir
+from .text import MAX_CHARS, Section, looks_english, normalise_heading, split_sections, strip_markdown, word_count
+
+STATUS = "provisional"
+
+
+@dataclass
+class CriterionResult:
+    id: str
+    title: str
+    level: int
+    """index of the level reached (0 = lowest)"""
+    level_label: str
+    points: float
+    max_points: float
+    evidence: list[str] = field(default_factory=list)
+    """quoted words from the answer that earned the level"""
+    feedback: str = ""
+    """what would earn the next level (and any misconception seen)"""
+    max_level: int = 0
+    section: str = ""
+    """the report heading this was marked on ('' = the whole answer)"""
+
+
+@dataclass
+class MarkResult:
+    rubric_id: str
+    rubric_title: str
+    points: float
+    max_points: float
+    criteria: list[CriterionResult]
+    notes: list[str] = field(default_factory=list)
+    """messages about the answer as a whole (empty, not English, wrong cell, cut short)"""
+    status: str = STATUS
+    words: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary_comment(self) -> str:
+        """A plain-text comment for the gradebook: score, per-criterion levels and feedback, notes."""
+        lines = [f"Provisional rubric mark ({self.rubric_title}): {self.points:g}/{self.max_points:g}."]
+        lines += [f"- {n}" for n in self.notes]
+        for c in self.criteria:
+            lines.append(f"- {c.title}: {c.level_label} ({c.points:g}/{c.max_points:g}). {c.feedback}".rstrip())
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        out = [f"**{self.rubric_title}** — {self.points:g} / {self.max_points:g} points (*{self.status}*: to be "
+               f"confirmed by an educator)", ""]
+        out += [f"> {n}" for n in self.notes]
+        if self.notes:
+            out.append("")
+        out.append("| Criterion | Level | Points | Evidence | Feedback |")
+        out.append("|---|---|---|---|---|")
+
+        def cell(s: str) -> str:
+            return s.replace("|", "\\|").replace("\n", " ")
+
+        for c in self.criteria:
+            ev = "; ".join(f'"{e}"' for e in c.evidence[:2]) or "—"
+            out.append(f"| {cell(c.title)} | {cell(c.level_label)} ({c.level}/{c.max_level}) | "
+                       f"{c.points:g}/{c.max_points:g} | {cell(ev)} | {cell(c.feedback) or '—'} |")
+        return "\n".join(out)
+
+    def to_html(self) -> str:
+        e = html.escape
+        rows = []
+        for c in self.criteria:
+            ev = "".join(f"<li>&ldquo;{e(x)}&rdquo;</li>" for x in c.evidence[:3]) or "<li>none found</li>"
+            rows.append(
+                f"<tr><td>{e(c.title)}</td><td>{e(c.level_label)} ({c.level}/{c.max_level})</td>"
+                f"<td class='pts'>{c.points:g}/{c.max_points:g}</td><td><ul>{ev}</ul></td><td>{e(c.feedback)}</td></tr>")
+        notes = "".join(f"<p class='note'>{e(n)}</p>" for n in self.notes)
+        return (
+            f"<div class='qicourse-rubric' data-rubric='{e(self.rubric_id)}' data-status='{e(self.status)}'>"
+            f"<h3>{e(self.rubric_title)}: {self.points:g} / {self.max_points:g} "
+            f"<span class='status'>({e(self.status)} &ndash; to be confirmed by an educator)</span></h3>{notes}"
+            "<table><thead><tr><th>Criterion</th><th>Level</th><th>Points</th><th>Evidence</th><th>Feedback</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+    def _repr_html_(self) -> str:  # shown by Jupyter
+        return self.to_html()
+
+
+# ---------------------------------------------------------------------------------------------
+def _section_for(criterion: Criterion, sections: list[Section]) -> Section | None:
+    """The report section whose heading matches one of the criterion's aliases (whole words)."""
+    if not criterion.sections:
+        return None
+    best: tuple[int, Section] | None = None
+    for s in sections:
+        h = f" {normalise_heading(s.heading)} "
+        if not h.strip():
+            continue
+        for rank, alias in enumerate(criterion.sections):
+            if f" {normalise_heading(alias)} " in h and (best is None or rank < best[0]):
+                best = (rank, s)
+    return best[1] if best else None
+
+
+def _check(evidence: Evidence, ctx: Context, cache: dict[str, Hit]) -> tuple[bool, list[str], list[str]]:
+    """Whether the evidence holds; the spans found; the detectors that were missing."""
+
+    def hit(name: str) -> Hit:
+        if name not in cache:
+            cache[name] = run_detector(name, ctx)
+        return cache[name]
+
+    spans: list[str] = []
+    missing: list[str] = []
+    for d in evidence.requires:
+        h = hit(d)
+        if h.fired:
+            spans += h.spans
+        else:
+            missing.append(d)
+    if evidence.any_of:
+        fired = [d for d in evidence.any_of if hit(d).fired]
+        if fired:
+            spans += hit(fired[0]).spans
+        else:
+            missing.append(evidence.any_of[0])
+    if evidence.at_least:
+        n, of = evidence.at_least
+        fired = [d for d in of if hit(d).fired]
+        for d in fired:
+            spans += hit(d).spans[:1]
+        if len(fired) < n:
+            missing += [d for d in of if d not in fired][: n - len(fired)]
+    for d, n in evidence.counts:
+        h = hit(d)
+        if len(h.spans) >= n:
+            spans += h.spans
+        else:
+            missing.append(d)
+    blocked = [d for d in evidence.forbids if hit(d).fired]
+    short = evidence.min_words and word_count(ctx.text) < evidence.min_words
+    ok = not missing and not blocked and not short
+    return ok, spans, missing
+
+
+def _mark_criterion(c: Criterion, ctx: Context, section: str, rubric: Rubric) -> CriterionResult:
+    cache: dict[str, Hit] = {}
+    reached, evidence = 0, []
+    for i in range(len(c.levels) - 1, 0, -1):
+        ok, spans, _ = _check(c.levels[i].evidence, ctx, cache)  # type: ignore[arg-type]
+        if ok:
+            reached, evidence = i, spans
+            break
+    level = c.levels[reached]
+    # feedback: what earns the next level, with hints for what was missing
+    parts: list[str] = []
+    if reached < len(c.levels) - 1:
+        nxt = c.levels[reached + 1]
+        _, _, missing = _check(nxt.evidence, ctx, cache)  # type: ignore[arg-type]
+        blocked = [d for d in nxt.evidence.forbids if cache.get(d) and cache[d].fired]  # type: ignore[union-attr]
+        parts.append(nxt.feedback or f"To reach '{nxt.label}': {nxt.descriptor}")
+        if not nxt.feedback:  # the level's own feedback already says what to add
+            hints = [hint_for(d, rubric.keyword_groups) for d in missing[:2]]
+            parts += [h for h in dict.fromkeys(hints) if h][:1]
+        for d in blocked:
+            if cache[d].note:
+                parts.append(cache[d].note)
+    else:
+        parts.append("Meets the top level.")
+    notes = [h.note for h in cache.values() if h.note and h.note not in parts]
+    parts += notes[:1]
+    return CriterionResult(id=c.id, title=c.title, level=reached, level_label=level.label, points=level.points,
+                           max_points=c.points, evidence=list(dict.fromkeys(evidence))[:4],
+                           feedback=" ".join(parts), max_level=len(c.levels) - 1, section=section)
+
+
+_GENRE = {
+    "pdsa": re.compile(r"\b(?:plan|do|study|act)\s*[:\n]|\bPDSA\b|\bpredict", re.I),
+    "report": re.compile(r"^\s*(?:#+\s*)?(?:problem|background|context|measures?|results?|limitations|"
+                         r"sustainability|equity|interpretation|discussion|conclusions?)\b", re.I | re.M),
+}
+
+
+def guess_kind(text: str) -> str | None:
+    """A rough guess of what sort of write-up this is ('aim', 'pdsa', 'report'), or None if unsure."""
+    headings = len(_GENRE["report"].findall(text))
+    pdsa = len(_GENRE["pdsa"].findall(text))
+    words = word_count(text)
+    if headings >= 4 and words > 250:
+        return "report"
+    if pdsa >= 3:
+        return "pdsa"
+    if words <= 80 and re.search(r"\b(?:aim|increase|reduce|decrease)\b", text, re.I):
+        return "aim"
+    return None
+
+
+_KIND_NAMES = {"aim": "an aim", "pdsa": "a PDSA plan", "report": "a full project report"}
+
+
+def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = None) -> MarkResult:
+    """Mark one write-up against a rubric; never raises on learner text (empty, huge, not English)."""
+    if not isinstance(rubric, Rubric):
+        rubric = load_rubric(rubric)
+    facts = dict(facts or {})
+    raw = text if isinstance(text, str) else ("" if text is None else str(text))
+    notes: list[str] = []
+    if len(raw) > MAX_CHARS:
+        notes.append(f"The answer is very long ({len(raw):,} characters); only the first {MAX_CHARS:,} were read.")
+        raw = raw[:MAX_CHARS]
+    plain = strip_markdown(raw)
+    words = word_count(plain)
+    if not plain.strip():
+        notes.append("No answer was written, so every criterion is at its lowest level.")
+    elif not looks_english(plain):
+        notes.append("This answer does not appear to be in English; the automatic marker reads English only, so "
+                     "these marks are unreliable and an educator should read it.")
+    else:
+        kind = guess_kind(raw)
+        if kind and rubric.kind in _KIND_NAMES and kind != rubric.kind:
+            notes.append(f"This looks like {_KIND_NAMES[kind]} rather than {_KIND_NAMES[rubric.kind]}: was it "
+                         f"written in the right cell? Marks below are for what this rubric asks.")
+    sections = split_sections(raw) if any(c.sections for c in rubric.criteria) else []
+    whole_ctx = Context(text=plain, whole=plain, facts=facts, keyword_groups=rubric.keyword_groups)
+    results: list[CriterionResult] = []
+    for c in rubric.criteria:
+        sec = _section_for(c, sections)
+        if sec is not None and sec.text.strip():
+            ctx = Context(text=sec.text, whole=plain, facts=facts, keyword_groups=rubric.keyword_groups)
+            results.append(_mark_criterion(c, ctx, sec.heading, rubric))
+        else:
+            results.append(_mark_criterion(c, whole_ctx, "", rubric))
+    total = sum(r.points for r in results)
+    return MarkResult(rubric_id=rubric.id, rubric_title=rubric.title, points=total, max_points=rubric.max_points,
+                      criteria=results, notes=notes, words=words)
+
+
+def mark_notebook_cells(rubric_dir: str | Path | None = None, cells: dict[str, str] | None = None,
+                        facts: dict | None = None) -> dict[str, MarkResult]:
+    """Mark the write-up cells of a notebook: {grade_id: text} -> {rubric id: MarkResult}.
+
+    A rubric listing several grade ids marks their texts joined in its order (each under a
+    heading named after the grade id, so section matching still works). Cells no rubric lists are
+    ignored.
+    """
+    if isinstance(rubric_dir, dict):  # called as mark_notebook_cells(cells, ...)
+        rubric_dir, cells = None, rubric_dir
+    cells = cells or {}
+    out: dict[str, MarkResult] = {}
+    for rubric in load_all(rubric_dir or rubrics_dir()):
+        present = [g for g in rubric.grade_ids if g in cells]
+        if not present:
+            continue
+        if len(rubric.grade_ids) == 1:
+            text = cells[present[0]] or ""
+        else:
+            text = "\n\n".join(f"## {g.replace('_', ' ')}\n\n{cells[g] or ''}" for g in present)
+        out[rubric.id] = mark_answer(rubric, text, facts)
+    return out

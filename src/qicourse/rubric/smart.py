@@ -1,0 +1,569 @@
+"""SMART aim analyser: find direction, measure, baseline, target, time frame and setting in an aim.
+
+The Model for Improvement's first question ("What are we trying to accomplish?") is answered
+by an aim that says how much, of what, by when, for whom. This module reads an aim written in
+ordinary clinical English ("reduce by a third within 6 months", "from a median of 95 minutes to
+under 60 minutes by 31/03/2027") with regular expressions, so every finding comes with the
+words it was found in. It also names the misconceptions learners commonly show (an aim with no
+number or date, a target with no baseline, a solution in disguise, an aim too big for a rotation).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from .text import sentences, strip_markdown
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------------------------
+_WORD_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20, "twenty-four": 24, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "hundred": 100, "a": 1, "an": 1,
+}
+_FRACTIONS = {
+    "half": 50.0, "a half": 50.0, "one half": 50.0, "a third": 100 / 3, "one third": 100 / 3,
+    "one-third": 100 / 3, "two thirds": 200 / 3, "two-thirds": 200 / 3, "a quarter": 25.0,
+    "one quarter": 25.0, "one-quarter": 25.0, "three quarters": 75.0, "a fifth": 20.0,
+    "one fifth": 20.0, "a tenth": 10.0, "one tenth": 10.0,
+}
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_WNUM = r"(?:twenty-four|thirteen|fourteen|fifteen|sixteen|eighteen|eleven|twelve|twenty|thirty|forty|fifty|" \
+        r"sixty|seventy|eighty|ninety|hundred|one|two|three|four|five|six|seven|eight|nine|ten)"
+_ANYNUM = rf"(?:{_NUM}|{_WNUM})"
+_PER = r"per\s+(?:1,?000|100|10,?000|100,?000)\s+(?:occupied\s+)?(?:bed[- ]?days|patient[- ]days|admissions|" \
+       r"patients|discharges|births|attendances|procedures)"
+_UNIT = (
+    rf"(?:\s?%|\s?per ?cent\b|\s?percent\b|\s?percentage points?\b|\s?pp\b|"
+    rf"\s?(?:minutes?|mins?|hours?|hrs?|days?)\b(?:\s+{_PER})?|"
+    rf"\s*(?:(?:in(?:patient)?\s+)?falls?|incidents?|events?|errors?|infections?|readmissions?|"
+    rf"patients?|admissions?)?\s*{_PER})"
+)
+_CMP = r"(?:at least|no fewer than|no less than|over|above|more than|greater than|under|below|less than|" \
+       r"fewer than|no more than|at most|a maximum of|a minimum of|<=?|>=?|≤|≥)"
+_MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|" \
+         r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b\.?"
+
+_INC = r"increas\w*|rais(?:e|es|ed|ing)|boost\w*|doubl\w*|tripl\w*|maximi[sz]\w*|grow\w*|rise|rising|higher|" \
+       r"more|achiev\w* (?:at least|over|above)|up from|improve\w* (?:uptake|compliance|completion)"
+_DEC = r"reduc\w*|decreas\w*|lower\w*|cut(?:s|ting)?|halv\w*|minimi[sz]\w*|eliminat\w*|shorten\w*|fewer|less|" \
+       r"drop\w*|fall(?:s|ing)? (?:to|from|by)|declin\w*|down from|bring\w* down|prevent\w*"
+_MAINT = r"maintain\w*|sustain\w*|keep\w*|remain\w*|hold\w* (?:at|above|below)"
+_DIRECTION = re.compile(rf"\b(?P<inc>{_INC})\b|\b(?P<dec>{_DEC})\b|\b(?P<maint>{_MAINT})\b", re.I)
+_IMPROVE = re.compile(r"\bimprov\w*\b", re.I)
+
+_MEASURE_HEAD = re.compile(
+    r"\b(?:percentage|proportion|per ?cent(?:age)?|number|numbers|rate|rates|time|times|median|mean|"
+    r"average|compliance|completion|uptake|incidence|prevalence|frequency|count|length of stay|delay|"
+    r"delays|waiting|wait|score|scores|minutes|hours|duration|ratio|days)\b|%|" + _PER,
+    re.I,
+)
+_EVENT = re.compile(
+    r"\b(?:falls?|readmissions?|incidents?|infections?|pressure (?:ulcers?|injuries)|cardiac arrests?|"
+    r"missed doses|omitted doses|medication errors?|errors?|complaints?|DNAs?|cancellations?|"
+    r"breaches|transfers|admissions|discharges|referrals|prescriptions?|escalations?|"
+    r"(?:risk )?assessments?|observations|bloods?|tests?|scans?)\b",
+    re.I,
+)
+
+_STOP = (
+    rf"(?=\s+from\s+(?:a\s+|the\s+)?(?:baseline\s+|median\s+|mean\s+|average\s+|current\s+)*(?:of\s+)?{_ANYNUM}"
+    rf"|\s+(?:up |down )?to\s+(?:a\s+(?:median|mean|rate)\s+of\s+)?(?:{_CMP}\s+)?{_NUM}"
+    rf"|\s+by\s+(?:at least\s+)?{_ANYNUM}|\s+by\s+(?:a|one|two|three|half)\b|\s+by\s+(?:the\s+)?end\b"
+    rf"|\s+by\s+{_MONTH}|\s+(?:within|over|in|during)\s+(?:the\s+)?(?:next|coming|following)\b"
+    rf"|\s+(?:within|in|over)\s+{_ANYNUM}\s*(?:-|\s)?(?:weeks?|months?|years?)\b"
+    rf"|\s+(?:until|so that|in order|through|via|using|whilst|while|which)\b"
+    rf"|\s+before\s+(?:\d|the\s+end|{_MONTH}|I\b|we\b)"
+    rf"|\s+(?:on|in|at|across|throughout)\s+(?:the\s+|our\s+|my\s+|all\s+)?(?:\w+\s+){{0,2}}"
+    rf"(?:ward|wards|unit|department|hospital|trust|ED|A&E|AMU|practice)\b"
+    rf"|\s*[.,](?=\s|$)|\s*[;:(]|\s+-\s|$)"
+)
+
+_SOLUTION = re.compile(
+    r"\b(?:introduc\w*|implement\w*|creat\w*|develop\w*|design\w*|launch\w*|roll(?:ing|ed)? out|"
+    r"set(?:ting)? up|establish\w*|deliver\w*|provid\w*|produc\w*|put(?:ting)? up|display\w*|install\w*|"
+    r"start(?:ing)? using|adopt\w*|teach\w*|educat\w*|run(?:ning)?|mak\w* (?:a|an)|writ\w*|us(?:e|ing))\b"
+    r"[^.;]{0,80}?\b(?:proformas?|checklists?|stickers?|posters?|bundles?|app|apps|e-?learning|"
+    r"teaching(?: sessions?)?|training(?: sessions?)?|education(?:al)?(?: sessions?)?|sessions?|leaflets?|"
+    r"stamps?|templates?|pathways?|protocols?|guidelines?|tools?|grab bags?|huddles?|alerts?|prompts?|"
+    r"order sets?|care plans?|forms?|boards?|signs?|bracelets?|lanyards?|videos?|campaigns?|"
+    r"algorithms?|flowcharts?|proforma|system)\b",
+    re.I,
+)
+_TOO_BIG = re.compile(
+    r"\b(?:(?:across|throughout)\s+(?:the\s+)?(?:whole\s+|entire\s+)?(?:trust|hospital|organisation|"
+    r"organization|health board|region|nhs|country|uk|england|icb|integrated care (?:board|system)|"
+    r"all (?:\w+\s+)?(?:wards|sites|hospitals|departments))|(?:the\s+)?(?:whole|entire)\s+(?:trust|hospital|"
+    r"organisation|organization|health board|region|nhs|country|icb)|trust-wide|hospital-wide|"
+    r"nationwide|nationally|all (?:\w+\s+)?(?:wards|hospitals|sites|trusts|departments)\b|every (?:\w+\s+)?"
+    r"(?:ward|hospital|site|trust|department)\b|all (?:adult )?(?:inpatients|patients) in the (?:hospital|trust))",
+    re.I,
+)
+_SETTING = re.compile(
+    r"\b(?:on|in|at|across|within|throughout|for)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+)?"
+    r"(?:(?:[A-Za-z&'-]+)\s+){0,3}?"
+    r"(?:ward|wards|unit|department|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|hospital|trust|practice|surgery|"
+    r"clinic|theatres?|site|bay|firm|service|emergency department)\b(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
+    r"|\bward\s+(?-i:(?:\d+[A-Z]?|[A-Z]\b|[A-Z][a-z]+\b))"
+    r"|\b(?:[A-Z][a-z]+\s+)?ward\b(?=\s|,|\.|$)"
+    r"|\b(?:for|of|in|among|amongst)\s+(?:all\s+)?(?:adult\s+|older\s+|elderly\s+|medical\s+|surgical\s+|"
+    r"acute\s+)*(?:patients|inpatients|admissions|adults|people|residents|women|men|children)\s+"
+    r"(?:with|admitted|aged|over|who|presenting|on|in|at|under|receiving|having)\b[^,.;]{0,60}"
+    r"|\b(?:AMU|SAU|MAU|ICU|HDU|CCU|A&E|ED)\b",
+    re.I,
+)
+_TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("date", re.compile(
+        rf"\b(?:by|before|until|till|no later than|on|for)\s+(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?)?"
+        rf"{_MONTH}(?:\s*,?\s*(?:20)?\d{{2}}\b)?", re.I)),
+    ("date", re.compile(
+        rf"\b(?:by|before|until|at|in)\s+(?:the\s+)?(?:end|start|beginning|close)\s+of\s+(?:the\s+)?{_MONTH}"
+        rf"(?:\s*,?\s*(?:20)?\d{{2}}\b)?", re.I)),
+    ("date", re.compile(rf"\b(?:in|during)\s+{_MONTH}\s*,?\s*20\d{{2}}\b", re.I)),
+    ("date", re.compile(r"\b(?:(?:by|before|until|on)\s+)?\d{1,2}[/.-]\d{1,2}[/.-](?:20)?\d{2}\b", re.I)),
+    ("date", re.compile(r"\b(?:(?:by|before|until|on)\s+)?20\d{2}-\d{2}-\d{2}\b", re.I)),
+    ("date", re.compile(
+        r"\b(?:by|before|until|in|during)\s+(?:the\s+)?(?:end\s+of\s+)?(?:Q[1-4](?:\s+20\d{2})?|"
+        r"quarter\s+[1-4]|(?:spring|summer|autumn|winter)(?:\s+20\d{2})?|20\d{2}(?:/\d{2})?)\b", re.I)),
+    ("duration", re.compile(
+        rf"\b(?:within|in|over|during|for|after)\s+(?:the\s+)?(?:next|coming|following|first)?\s*(?:{_ANYNUM})"
+        rf"\s*(?:-|\s)?(?:weeks?|months?|years?)\b", re.I)),
+    ("duration", re.compile(
+        rf"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|following)\s+(?:{_ANYNUM}\s*(?:-|\s)?)?"
+        rf"(?:days?|weeks?|months?|years?|fortnight|quarter)\b", re.I)),
+    ("duration", re.compile(r"\b(?:by|at)\s+(?:the\s+end\s+of\s+)?week\s+\d{1,2}\b", re.I)),
+    ("event", re.compile(
+        r"\b(?:by|before|until|at|within)\s+(?:the\s+)?(?:end|close|finish)\s+of\s+(?:the\s+|my\s+|our\s+|this\s+|"
+        r"the\s+current\s+)?(?:[\w-]+[ -])?(?:[\w-]+[ -])?(?:rotation|placement|attachment|post|foundation year|"
+        r"FY[12]|year|academic year|financial year|project|term|quarter|block|job|month|week|winter|summer)\b",
+        re.I)),
+    ("event", re.compile(
+        r"\b(?:before|by the time)\s+(?:I|we)\s+(?:rotate|leave|move on|finish)\b|\bby changeover\b"
+        r"|\b(?:within|during)\s+(?:this|my|the)\s+(?:[\w-]+\s+)?(?:rotation|placement|attachment)\b", re.I)),
+]
+_VAGUE_TIME = re.compile(r"\b(?:soon|in the future|over time|eventually|ongoing|as soon as possible|asap|"
+                         r"in due course|long[- ]term)\b", re.I)
+
+_BASELINE_PATTERNS = [
+    re.compile(
+        rf"\bfrom\s+(?:a\s+|the\s+|our\s+)?(?:(?:current|baseline|median|mean|average)\s+)*(?:of\s+)?"
+        rf"(?:{_CMP}\s+)?(?P<b>{_ANYNUM})(?P<bu>{_UNIT})?", re.I),
+    re.compile(
+        rf"\b(?:currently|at present|presently|at baseline|baseline(?:\s+(?:data|audit|median|mean|rate|"
+        rf"compliance|performance|level))?|up from|down from|only)\b[^.;\d]{{0,40}}?"
+        rf"(?P<b>{_NUM})(?P<bu>{_UNIT})?", re.I),
+    re.compile(
+        rf"\b(?:current|baseline)\s+(?:\w+\s+){{0,3}}?(?:is|was|of|=|:)\s+(?:only\s+|around\s+|about\s+)?"
+        rf"(?P<b>{_NUM})(?P<bu>{_UNIT})?", re.I),
+    re.compile(rf"(?P<b>{_NUM})(?P<bu>{_UNIT})\s+(?:at baseline|currently|at present)\b", re.I),
+]
+_UNITY = re.compile(r"\b(?:units?|bed|beds|years?|year olds?|hours? of|hrs? of)\b", re.I)
+
+
+# ---------------------------------------------------------------------------------------------
+# Result types
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Quantity:
+    """A number found in the aim, with its unit as written."""
+
+    value: float
+    """the number (a percentage as 45.0, a time in the unit given)"""
+    unit: str | None
+    """'%', 'minutes', 'percentage points', 'falls per 1,000 bed days', ... or None if none given"""
+    text: str
+    """the words it was found in"""
+
+
+@dataclass
+class Target(Quantity):
+    """The target: either a level to reach or a change relative to the baseline."""
+
+    kind: str = "absolute"
+    """'absolute' (a level to reach: 'to 90%'), 'relative' (a proportional change: 'by a third',
+    'halve', 'by 20%') or 'difference' (a change in the measure's own units: 'by 10 percentage
+    points', 'by 15 minutes')"""
+    comparator: str | None = None
+    """'at least', 'under', ... as written, if any"""
+
+
+@dataclass
+class TimeFrame:
+    text: str
+    """the words as found ('by March 2027', 'within 6 months', 'by the end of the rotation')"""
+    kind: str
+    """'date', 'duration' or 'event' (the end of a rotation, placement or year)"""
+
+
+@dataclass
+class Misconception:
+    code: str
+    message: str
+
+
+@dataclass
+class SmartAnalysis:
+    """What a SMART aim says, with the words each part was found in (`spans`)."""
+
+    aim_text: str
+    """the sentence read as the aim"""
+    direction: str | None = None
+    """'increase', 'decrease', 'maintain' or None"""
+    measure: str | None = None
+    """the quantity to change, as written"""
+    baseline: Quantity | None = None
+    target: Target | None = None
+    time_frame: TimeFrame | None = None
+    population: str | None = None
+    """the setting or patient group ('on Ward 7', 'patients admitted with ...')"""
+    too_big: bool = False
+    """the scope is a whole trust, hospital or region"""
+    solution: str | None = None
+    """a change idea named in the aim ('introduce a sepsis proforma'), if any"""
+    spans: dict[str, str] = field(default_factory=dict)
+    """field name -> the words it was found in"""
+    missing: list[str] = field(default_factory=list)
+    is_smart: bool = False
+    """direction, measure, numeric target and time frame all present, scope not too big"""
+    misconceptions: list[Misconception] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def feedback(self) -> str:
+        """One short paragraph naming what is missing and the misconceptions seen."""
+        if not self.misconceptions:
+            return "The aim states a direction, a measure, a numeric target and a time frame."
+        return " ".join(m.message for m in self.misconceptions)
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis
+# ---------------------------------------------------------------------------------------------
+def _to_number(s: str) -> float | None:
+    s = s.strip().lower()
+    if s in _WORD_NUMBERS:
+        return float(_WORD_NUMBERS[s])
+    try:
+        return float(s.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _unit(u: str | None) -> str | None:
+    if not u or not u.strip():
+        return None
+    u = " ".join(u.split()).lower()
+    if u in ("%", "per cent", "percent"):
+        return "%"
+    if u.startswith("percentage point") or u == "pp":
+        return "percentage points"
+    if u.startswith("min"):
+        return "minutes" + u[u.find(" per"):] if " per" in u else "minutes"
+    if u.startswith(("hour", "hr")):
+        return "hours"
+    return u
+
+
+_AIM_CUE = re.compile(r"\b(?:aim|goal|objective|target|we will|I will)\b", re.I)
+
+
+def _score_sentence(s: str) -> int:
+    score = 0
+    if _DIRECTION.search(s) or _IMPROVE.search(s):
+        score += 2
+    if re.search(_NUM + r"\s*(?:%|per ?cent|percent)", s, re.I) or re.search(r"\bfrom\s+" + _ANYNUM, s, re.I):
+        score += 2
+    if any(p.search(s) for _, p in _TIME_PATTERNS):
+        score += 2
+    if _AIM_CUE.search(s):
+        score += 1
+    if _MEASURE_HEAD.search(s):
+        score += 1
+    return score
+
+
+def _pick_aim(plain: str) -> str:
+    sents = sentences(plain[:20_000])
+    if not sents:
+        return ""
+    best = max(sents, key=lambda s: (_score_sentence(s), -sents.index(s)))
+    # an aim often runs over two sentences ("... by March 2027. Baseline 45%."): keep a short follow-on
+    return best
+
+
+def analyse_smart_aim(text: str) -> SmartAnalysis:
+    """Read an aim and report its SMART parts, their spans, what is missing and misconceptions.
+
+    The aim sentence is the sentence with most aim features; parts missing there (often the
+    baseline, "Currently 45% ...") are looked for in the rest of the text. Never raises.
+    """
+    plain = strip_markdown(text or "")
+    aim = _pick_aim(plain)
+    result = SmartAnalysis(aim_text=aim)
+    if not aim:
+        result.missing = ["direction", "measure", "baseline", "target", "time_frame", "population"]
+        result.misconceptions.append(Misconception("empty", "No aim was written."))
+        return result
+    rest = plain[:20_000]
+
+    _find_quantities(aim, rest, result)
+    _find_direction(aim, result)
+    _find_measure(aim, result)
+    if result.measure is None and result.baseline is not None:
+        for s in sentences(rest):  # "Currently 60% of admissions have a VTE assessment."
+            if result.baseline.text in s:
+                _find_measure(s, result)
+                break
+    _find_time(aim, rest, result)
+    _find_setting(aim, rest, result)
+    m = _SOLUTION.search(aim)
+    if m:
+        result.solution = m.group(0)
+        result.spans["solution"] = m.group(0)
+
+    result.missing = [
+        name for name in ("direction", "measure", "baseline", "target", "time_frame", "population")
+        if getattr(result, name) is None
+    ]
+    core = ("direction", "measure", "target", "time_frame")
+    result.is_smart = all(getattr(result, n) is not None for n in core) and not result.too_big
+    result.misconceptions = _misconceptions(result, rest)
+    return result
+
+
+def _find_quantities(aim: str, rest: str, r: SmartAnalysis) -> None:
+    # 1. from X to Y
+    m = re.search(
+        rf"\bfrom\s+(?:a\s+|the\s+|our\s+)?(?:(?:current|baseline|median|mean|average)\s+)*(?:of\s+)?"
+        rf"(?:{_CMP}\s+)?(?P<b>{_ANYNUM})(?P<bu>{_UNIT})?(?:\s+\w+){{0,3}}?\s+(?:up |down )?to\s+(?:a\s+"
+        rf"(?:median|mean|average|rate)\s+of\s+)?(?P<cmp>{_CMP}\s+)?(?P<t>{_ANYNUM})(?P<tu>{_UNIT})?",
+        aim, re.I)
+    if m:
+        b, t = _to_number(m.group("b")), _to_number(m.group("t"))
+        bu, tu = _unit(m.group("bu")), _unit(m.group("tu"))
+        if b is not None and t is not None and not _is_time_number(aim, m.end("t")):
+            r.baseline = Quantity(b, bu or tu, m.group(0))
+            r.target = Target(t, tu or bu, m.group(0), kind="absolute",
+                              comparator=(m.group("cmp") or "").strip() or None)
+            r.spans["baseline"] = r.spans["target"] = m.group(0)
+    if r.target is None:
+        _find_target(aim, r)
+    if r.baseline is None:
+        for source in (aim, rest):
+            for p in _BASELINE_PATTERNS:
+                for bm in p.finditer(source):
+                    val = _to_number(bm.group("b"))
+                    unit = _unit(bm.group("bu"))
+                    if val is None or _is_time_number(source, bm.end("b")):
+                        continue
+                    if r.target is not None and bm.group(0) in r.target.text and source is aim:
+                        continue
+                    if unit is None and not re.search(r"(?:baseline|currently|at present)", bm.group(0), re.I):
+                        continue
+                    r.baseline = Quantity(val, unit, bm.group(0).strip())
+                    r.spans["baseline"] = bm.group(0).strip()
+                    break
+                if r.baseline:
+                    break
+            if r.baseline:
+                break
+
+
+def _is_time_number(s: str, end: int) -> bool:
+    """A number followed by weeks/months/years is a time frame, not a target."""
+    return bool(re.match(r"\s*(?:-|\s)?(?:weeks?|months?|years?)\b", s[end:], re.I)) or bool(
+        re.match(r"[/.-]\d{1,2}[/.-]\d{2,4}", s[end:]))
+
+
+def _find_target(aim: str, r: SmartAnalysis) -> None:
+    patterns: list[tuple[str, str]] = [
+        # "to (at least) 95%", "to under 60 minutes", "to a median of 45 minutes"
+        ("absolute", rf"\b(?:up |down )?to\s+(?:a\s+(?:median|mean|average|rate|level)\s+of\s+)?(?P<cmp>{_CMP}\s+)?"
+                     rf"(?P<t>{_NUM})(?P<tu>{_UNIT})"),
+        # "by 20 percentage points", "by 15 minutes"
+        ("difference", rf"\bby\s+(?P<cmp>(?:at least|over|more than)\s+)?(?P<t>{_ANYNUM})"
+                       rf"(?P<tu>\s?percentage points?\b|\s?pp\b|\s?(?:minutes?|mins?|hours?|hrs?)\b)"),
+        # "by 20%"
+        ("relative", rf"\bby\s+(?P<cmp>(?:at least|over|more than|up to)\s+)?(?P<t>{_ANYNUM})"
+                     rf"(?P<tu>\s?%|\s?per ?cent\b|\s?percent\b)"),
+        # "(at least|over|under) 95%", "95% or more", "target of 95%", "achieve 95%"
+        ("absolute", rf"(?P<cmp>{_CMP})\s+(?P<t>{_NUM})(?P<tu>{_UNIT})"),
+        ("absolute", rf"(?P<t>{_NUM})(?P<tu>{_UNIT})\s+or\s+(?P<cmp>more|above|higher|greater|less|fewer|below|"
+                     rf"lower|over|under)\b"),
+        ("absolute", rf"\b(?:target|goal|aim)\s+(?:of|is|=|:)\s+(?P<cmp>{_CMP}\s+)?(?P<t>{_NUM})(?P<tu>{_UNIT})?"),
+        ("absolute", rf"\b(?:achiev\w*|reach\w*|attain\w*|hit)\s+(?:a\s+\w+\s+of\s+)?(?P<cmp>{_CMP}\s+)?"
+                     rf"(?P<t>{_NUM})(?P<tu>{_UNIT})?"),
+    ]
+    for kind, pat in patterns:
+        m = re.search(pat, aim, re.I)
+        if m and not _is_time_number(aim, m.end("t")):
+            val = _to_number(m.group("t"))
+            if val is None:
+                continue
+            r.target = Target(val, _unit(m.group("tu")), m.group(0).strip(), kind=kind,
+                              comparator=((m.groupdict().get("cmp") or "").strip() or None))
+            r.spans["target"] = m.group(0).strip()
+            return
+    # fractions and multiples: "by a third", "by half", "halve", "double"
+    frac = "|".join(sorted((re.escape(k) for k in _FRACTIONS), key=len, reverse=True))
+    m = re.search(rf"\bby\s+(?:at least\s+)?(?P<f>{frac})\b", aim, re.I)
+    if m:
+        r.target = Target(round(_FRACTIONS[m.group("f").lower()], 1), "%", m.group(0), kind="relative")
+        r.spans["target"] = m.group(0)
+        return
+    m = re.search(r"\b(?P<v>halv\w*|doubl\w*|tripl\w*)\b", aim, re.I)
+    if m:
+        v = m.group("v").lower()
+        val = 50.0 if v.startswith("halv") else (100.0 if v.startswith("doubl") else 200.0)
+        r.target = Target(val, "%", m.group(0), kind="relative")
+        r.spans["target"] = m.group(0)
+        return
+    # a lone percentage or rate in the aim sentence ("95% of admissions assessed by March")
+    m = re.search(rf"(?P<t>{_NUM})(?P<tu>\s?%|\s?per ?cent\b|\s?percent\b|\s*{_PER})", aim, re.I)
+    if m:
+        r.target = Target(float(m.group("t").replace(",", "")), _unit(m.group("tu")), m.group(0).strip())
+        r.spans["target"] = m.group(0).strip()
+
+
+def _find_direction(aim: str, r: SmartAnalysis) -> None:
+    for m in _DIRECTION.finditer(aim):
+        word = m.group(0)
+        # "less than"/"more than" as comparators, and "fewer than", are not verbs of change
+        if re.fullmatch(r"less|more|fewer", word, re.I) and re.match(r"\s+than\b", aim[m.end():], re.I):
+            continue
+        if re.fullmatch(r"(?i)prevent\w*", word) and r.target is None:
+            continue
+        r.direction = "increase" if m.group("inc") else "decrease" if m.group("dec") else "maintain"
+        r.spans["direction"] = word
+        return
+    # no verb: numbers (from 95 to 60) or comparators (under / at least) can still show direction
+    if r.baseline is not None and r.target is not None and r.target.kind == "absolute" \
+            and r.baseline.value != r.target.value:
+        r.direction = "increase" if r.target.value > r.baseline.value else "decrease"
+        r.spans["direction"] = r.target.text
+    elif r.target is not None and r.target.comparator:
+        c = r.target.comparator.lower()
+        if c in ("at least", "over", "above", "more than", "greater than", "no fewer than", "no less than",
+                 "more", "higher", "greater", ">", ">=", "≥", "a minimum of"):
+            r.direction = "increase"
+        elif c in ("under", "below", "less than", "fewer than", "no more than", "at most", "less", "fewer",
+                   "lower", "<", "<=", "≤", "a maximum of"):
+            r.direction = "decrease"
+        if r.direction:
+            r.spans["direction"] = r.target.text
+
+
+def _find_measure(aim: str, r: SmartAnalysis) -> None:
+    candidates: list[str] = []
+    verb = re.compile(rf"\b(?:{_INC}|{_DEC}|{_MAINT}|improv\w*)\b\s+(?P<m>.+?){_STOP}", re.I)
+    for m in verb.finditer(aim):
+        candidates.append(m.group("m"))
+    for m in re.finditer(rf"(?:%|per ?cent|percent)\s+of\s+(?P<m>[^.;]+?){_STOP}", aim, re.I):
+        candidates.append("% of " + m.group("m"))
+    for m in re.finditer(r"\b(?:the\s+)?(?:percentage|proportion|number|rate|median|mean|average)\s+"
+                         r"(?:time\s+)?(?:of|to|from|for)\s+[^,.;]+?" + _STOP, aim, re.I):
+        candidates.append(m.group(0))
+    has_number = r.target is not None or r.baseline is not None
+    for c in candidates:
+        c = re.sub(r"^(?:the|our|my)\s+", "", c.strip(), flags=re.I)
+        c = re.sub(r"^(?:by|of)\s+", "", c, flags=re.I)
+        if not c or len(c) > 200:
+            continue
+        if _MEASURE_HEAD.search(c) or (_EVENT.search(c) and has_number):
+            unit = r.target.unit if r.target else None
+            if unit and " per " in f" {unit} " and " per " not in f" {c} ":
+                c = f"{c} ({unit})"
+            r.measure = c
+            r.spans["measure"] = c
+            return
+
+
+def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
+    for source in (aim, rest):
+        best: tuple[int, str, str] | None = None
+        for kind, p in _TIME_PATTERNS:
+            for m in p.finditer(source):
+                if kind == "date" and m.group(0).lower().startswith(("on ", "for ")) and not re.search(
+                        r"\d", m.group(0)):
+                    continue  # "on March" is too weak
+                if kind == "date" and re.fullmatch(r"(?i)(?:by|before|until|on|for)\s+may", m.group(0).strip()):
+                    continue  # the verb "may"
+                if best is None or m.start() < best[0]:
+                    best = (m.start(), m.group(0).strip(), kind)
+        if best:
+            r.time_frame = TimeFrame(best[1], best[2])
+            r.spans["time_frame"] = best[1]
+            return
+        if len(rest) > 2000:  # long answers: only the aim sentence counts
+            return
+
+
+def _find_setting(aim: str, rest: str, r: SmartAnalysis) -> None:
+    big = _TOO_BIG.search(aim)
+    if big:
+        r.too_big = True
+        r.population = big.group(0)
+        r.spans["population"] = big.group(0)
+        return
+    found = [m for m in _SETTING.finditer(aim)]
+    # a ward or unit is the clearest setting; a patient group inside the measure ("% of patients
+    # with sepsis") is used only when no place is named
+    places = [m for m in found if not re.match(r"(?i)(?:for|of|in|among|amongst)\s+(?:all\s+)?\w*\s*"
+                                                r"(?:patients|inpatients|admissions|adults|people)", m.group(0))]
+    m = (places or found or [None])[0]
+    if m:
+        r.population = m.group(0).strip()
+        r.spans["population"] = r.population
+
+
+_MESSAGES = {
+    "no_direction": "The aim does not say which way the measure should move: say increase, reduce or "
+                    "maintain (\"improve\" alone is not a direction).",
+    "no_measure": "The aim names no measurable quantity: say exactly what will be counted or timed "
+                  "(e.g. the percentage of eligible patients who receive X).",
+    "no_number": "The aim has no numeric target: say how much change you intend (how good, by how much).",
+    "no_date": "The aim has no time frame: give a date or duration (e.g. by 31 March 2027, within 12 weeks).",
+    "no_baseline": "The target has no baseline: state where the measure is now so the target can be judged "
+                   "and progress shown.",
+    "solution_in_disguise": "This reads as a solution in disguise: it names a change to make rather than the "
+                            "result you want. State the improvement in the measure; the change idea is one way "
+                            "to get there.",
+    "too_big": "The scope looks too big for one project in a rotation (a whole trust or hospital): start "
+               "with one ward or one patient group and spread later.",
+    "no_setting": "The aim does not say where or for whom (which ward, unit or patient group).",
+    "audit": "This reads like a clinical audit (measuring against a standard) rather than an improvement aim "
+             "(a change in a measure over time).",
+}
+
+
+def _misconceptions(r: SmartAnalysis, rest: str) -> list[Misconception]:
+    out: list[Misconception] = []
+    numeric = r.target is not None
+    if r.solution and (r.measure is None or not numeric):
+        out.append(Misconception("solution_in_disguise", _MESSAGES["solution_in_disguise"]))
+    if r.direction is None:
+        out.append(Misconception("no_direction", _MESSAGES["no_direction"]))
+    if r.measure is None:
+        out.append(Misconception("no_measure", _MESSAGES["no_measure"]))
+    if not numeric:
+        out.append(Misconception("no_number", _MESSAGES["no_number"]))
+    elif r.baseline is None:
+        out.append(Misconception("no_baseline", _MESSAGES["no_baseline"]))
+    if r.time_frame is None:
+        msg = _MESSAGES["no_date"]
+        vague = _VAGUE_TIME.search(r.aim_text)
+        if vague:
+            msg += f' ("{vague.group(0)}" is not a time frame.)'
+        out.append(Misconception("no_date", msg))
+    if r.too_big:
+        out.append(Misconception("too_big", _MESSAGES["too_big"]))
+    elif r.population is None:
+        out.append(Misconception("no_setting", _MESSAGES["no_setting"]))
+    if re.search(r"\baudit\b", r.aim_text, re.I) and (r.direction is None or not numeric):
+        out.append(Misconception("audit", _MESSAGES["audit"]))
+    return out

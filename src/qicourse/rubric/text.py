@@ -1,0 +1,190 @@
+"""Plain-text helpers for reading learners' Markdown: strip syntax, split into sections, quote spans.
+
+Everything here is regular-expression work on strings: deterministic, fast on long answers,
+and free of NLP dependencies, so the marker's decisions can always be explained.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Answers longer than this are cut before marking (a 50,000-word answer is ~300,000 characters;
+#: no honest write-up cell is longer than a few thousand words).
+MAX_CHARS = 200_000
+
+_FENCE = re.compile(r"```.*?(```|\Z)", re.S)
+_HTML_TAG = re.compile(r"<[^>\n]{1,200}>")
+_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
+_LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
+_EMPH = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+_INLINE_CODE = re.compile(r"`([^`\n]*)`")
+_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+_LIST_MARK = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+", re.M)
+_QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.M)
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M)
+_HRULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$", re.M)
+
+
+def strip_markdown(text: str) -> str:
+    """Markdown to plain text, keeping headings as their own lines (the section splitter needs them).
+
+    Code blocks, images and HTML tags are dropped; links keep their words; emphasis markers,
+    list bullets, block quotes and table pipes are removed.
+    """
+    if not text:
+        return ""
+    text = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    text = _FENCE.sub("\n", text)
+    text = _IMAGE.sub(r"\1", text)
+    text = _LINK.sub(r"\1", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _INLINE_CODE.sub(r"\1", text)
+    text = _HEADING.sub(lambda m: "\n" + m.group(2).strip() + "\n", text)
+    text = _TABLE_RULE.sub("", text)
+    text = _HRULE.sub("", text)
+    text = _QUOTE.sub("", text)
+    text = _LIST_MARK.sub("", text)
+    for _ in range(2):  # nested emphasis (***bold italic***)
+        text = _EMPH.sub(r"\2", text)
+    text = text.replace("|", " ; ")
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = text.replace("\u2013", "-").replace("\u2014", " - ").replace("\u00a0", " ")
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+@dataclass(frozen=True)
+class Section:
+    """One headed part of a report: the heading as written and the plain text under it."""
+
+    heading: str
+    text: str
+
+
+def split_sections(markdown: str) -> list[Section]:
+    """Split Markdown into sections at headings.
+
+    Headings are ATX (`## Aim`), setext (`Aim` underlined with `---`), or a short bold line on
+    its own (`**Aim**`, `Aim:`) as learners often write them. Text before the first heading
+    goes into a section with an empty heading.
+    """
+    if not markdown:
+        return []
+    md = markdown[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    md = _FENCE.sub("\n", md)
+    lines = md.split("\n")
+    heads: list[tuple[int, str]] = []
+    for i, line in enumerate(lines):
+        h = _heading_of(line, lines[i + 1] if i + 1 < len(lines) else "")
+        if h is not None:
+            heads.append((i, h))
+    sections: list[Section] = []
+    starts = [i for i, _ in heads]
+    pre = "\n".join(lines[: starts[0]] if starts else lines)
+    if pre.strip():
+        sections.append(Section("", strip_markdown(pre)))
+    for k, (i, h) in enumerate(heads):
+        end = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        body = lines[i + 1 : end]
+        if body and re.fullmatch(r"\s*(=+|-+)\s*", body[0] or "x"):  # setext underline
+            body = body[1:]
+        sections.append(Section(h, strip_markdown("\n".join(body))))
+    return sections
+
+
+_BOLD_LINE = re.compile(r"^[ \t]*(\*\*|__)([^*_\n]{2,60}?)\1[ \t]*:?[ \t]*$")
+_COLON_LINE = re.compile(r"^[ \t]*([A-Z][A-Za-z0-9 ,&/()'-]{1,50}):[ \t]*$")
+_SETEXT = re.compile(r"^[ \t]*(=+|-+)[ \t]*$")
+
+
+def _heading_of(line: str, next_line: str) -> str | None:
+    m = _HEADING.match(line)
+    if m:
+        return _clean_heading(m.group(2))
+    m = _BOLD_LINE.match(line)
+    if m:
+        return _clean_heading(m.group(2))
+    m = _COLON_LINE.match(line)
+    if m:
+        return _clean_heading(m.group(1))
+    if line.strip() and len(line.strip()) <= 60 and _SETEXT.match(next_line) and len(next_line.strip()) >= 3:
+        return _clean_heading(line)
+    return None
+
+
+def _clean_heading(h: str) -> str:
+    h = re.sub(r"[*_`#]", "", h).strip()
+    h = re.sub(r"^(\d+(\.\d+)*[.)]?|[ivx]+[.)])\s+", "", h, flags=re.I)  # "3. Aim", "ii) Aim"
+    return h.strip(" :")
+
+
+def normalise_heading(h: str) -> str:
+    """Lower-case words of a heading, for matching against a rubric's section aliases."""
+    return " ".join(re.findall(r"[a-z0-9]+", h.lower()))
+
+
+_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+(?=\s|$)|$)", re.M)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of plain text, split at full stops, question marks and line breaks.
+
+    Decimal points ("2.5%") and abbreviations with a following lower-case word are kept together.
+    """
+    if not text:
+        return []
+    protected = re.sub(r"(\d)\.(\d)", "\\1\u2024\\2", text)
+    protected = re.sub(r"\b(e\.g|i\.e|approx|vs|Dr|Mr|Mrs|Ms|no|etc)\.(?=\s+[a-z0-9])", "\\1\u2024", protected,
+                       flags=re.I)
+    out = []
+    for m in _SENT.finditer(protected):
+        s = m.group(0).strip().replace("\u2024", ".")
+        if s:
+            out.append(s)
+    return out
+
+
+def quote(text: str, start: int, end: int, width: int = 160) -> str:
+    """The sentence-sized span of `text` around [start, end), trimmed to about `width` characters."""
+    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind("?", 0, start),
+               text.rfind("!", 0, start))
+    left = left + 1 if left >= 0 else 0
+    right_candidates = [i for i in (text.find(".", end), text.find("\n", end)) if i >= 0]
+    right = min(right_candidates) + 1 if right_candidates else len(text)
+    while right < len(text) and right - 1 >= 0 and text[right - 1] == "." and right < len(text) \
+            and text[right].isdigit():  # decimal point, keep going
+        nxt = [i for i in (text.find(".", right), text.find("\n", right)) if i >= 0]
+        right = min(nxt) + 1 if nxt else len(text)
+    span = text[left:right].strip()
+    if len(span) > width:
+        mid_start = max(0, start - left - width // 3)
+        span = span[mid_start : mid_start + width].strip()
+        span = ("…" if mid_start > 0 else "") + span + "…"
+    return span
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"[A-Za-z\u00c0-\u024f\u0400-\u04ff\u4e00-\u9fff]+", text))
+
+
+_EN_STOP = frozenset(
+    "the a an and of to in on for with by from at is are was were be will we our this that it as "
+    "patients patient ward".split()
+)
+
+
+def looks_english(text: str) -> bool:
+    """Whether plain text is plausibly English: enough Latin letters and common English words.
+
+    Short answers (under 8 words) are given the benefit of the doubt.
+    """
+    words = re.findall(r"\w+", text.lower())
+    if len(words) < 8:
+        return True
+    latin = sum(1 for w in words if re.fullmatch(r"[a-z0-9'-]+", w))
+    if latin / len(words) < 0.6:
+        return False
+    stop = sum(1 for w in words if w in _EN_STOP)
+    return stop / len(words) >= 0.08
