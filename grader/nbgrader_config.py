@@ -1,0 +1,14 @@
+"""nbgrader settings for the qicourse course (read by `qicourse setup`, which adds the course-local paths)."""
+
+c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "qicourse"
+# Learners' stubs: a clear message rather than nbgrader's bare NotImplementedError.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# Per-cell timeout for plain `nbgrader autograde` (qicourse grade applies its own limits too).
+c.Execute.timeout = 30
+# Deleted hidden-test cells are put back and graded (nbgrader leaves them ungraded otherwise).
+c.OverwriteCells.add_missing_cells = True
+# Notebooks only: the datasets come from the package's sandbox, not from the assignment folder.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "datasets"]

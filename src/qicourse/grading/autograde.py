@@ -1,0 +1,407 @@
+"""Grade a cohort: nbgrader's autograde steps, with execution fanned out to sandboxed warm workers.
+
+This process is the only gradebook writer. For each submission it runs nbgrader's own sanitising
+preprocessors (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+CheckCellMetadata), sends the code cells to a worker, then runs nbgrader's post-execution
+preprocessors (IgnorePattern, ClearMetadata, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+CheckCellMetadata) on the executed notebook. Only the kernel-based `Execute` is replaced, so
+scores are nbgrader's and formgrader shows everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from qicourse.grading.course import Course, ensure_released, open_course
+from qicourse.grading.sandbox import Limits, WorkerPool
+from qicourse.grading.submission import SubmissionError, read_submission, repair
+
+NOT_EXECUTED = "NotExecuted"
+
+
+@dataclass
+class SubmissionResult:
+    """What happened to one learner's notebook."""
+
+    student: str
+    assignment: str
+    notebook: str
+    status: str = "ok"
+    """ok | flagged (graded, with problems worth a look) | incomplete (execution stopped early) | error (not graded)"""
+    reasons: list[str] = field(default_factory=list)
+    """plain-language reasons for any status other than ok, and notes"""
+    score: float | None = None
+    max_score: float = 0.0
+    questions: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    sandbox: str = ""
+    timestamp: str | None = None
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class GradeRun:
+    results: list[SubmissionResult]
+    skipped: list[str]
+    seconds: float
+    workers: int
+    sandbox: str
+    worker_startup_seconds: list[float] = field(default_factory=list)
+    worker_rss_mb: float = 0.0
+
+    @property
+    def failures(self) -> list[SubmissionResult]:
+        return [r for r in self.results if r.status != "ok"]
+
+
+def _kind(cell) -> str:
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    if meta.get("locked") and not meta.get("solution"):
+        return "locked"
+    return "solution" if meta.get("solution") else "other"
+
+
+def _cell_label(cell, index: int) -> str:
+    gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return f"'{gid}'" if gid else f"cell {index + 1}"
+
+
+def result_path(course: Course, assignment: str, student: str) -> Path:
+    return course.qicourse_dir / "results" / assignment / f"{student}.json"
+
+
+def load_results(course: Course, assignment: str) -> dict[str, dict]:
+    folder = course.qicourse_dir / "results" / assignment
+    out = {}
+    if folder.is_dir():
+        for p in sorted(folder.glob("*.json")):
+            out[p.stem] = json.loads(p.read_text())
+    return out
+
+
+class _Autograder:
+    """nbgrader's Autograde converter, driven one step at a time by the single writer."""
+
+    def __init__(self, course: Course, assignment: str):
+        from nbgrader.converters import Autograde
+        from nbgrader.converters.base import FilesWriter
+
+        cfg = course.config()
+        cfg.CourseDirectory.assignment_id = assignment
+        coursedir = course.coursedir()
+        coursedir.assignment_id = assignment
+        self.conv = Autograde(coursedir=coursedir, config=cfg)
+        self.conv.writer = FilesWriter(parent=self.conv, config=self.conv.config)
+        self.sanitize = self.conv.exporter_class(parent=self.conv, config=self.conv.config)
+        for pp in self.conv.sanitize_preprocessors:
+            self.sanitize.register_preprocessor(pp)
+        from nbgrader.preprocessors import Execute
+
+        self.post = self.conv.exporter_class(parent=self.conv, config=self.conv.config)
+        for pp in self.conv.autograde_preprocessors:
+            if pp is not Execute:
+                self.post.register_preprocessor(pp)
+        self.conv.exporter = self.post
+        self.course = course
+        self.assignment = assignment
+
+    def resources(self, student: str, notebook_id: str) -> dict:
+        return {"unique_key": notebook_id, "output_files_dir": f"{notebook_id}_files",
+                "nbgrader": {"student": student, "assignment": self.assignment, "notebook": notebook_id,
+                             "db_url": self.course.db_url}}
+
+    def begin(self, student: str, notebooks: list[Path]) -> None:
+        """nbgrader's per-submission set-up: student, submission + timestamp, copies, missing notebooks."""
+        dest = self.course.path("autograded", student, self.assignment)
+        if dest.exists():
+            shutil.rmtree(dest)
+        self.conv.notebooks = [str(p) for p in notebooks]
+        cwd = os.getcwd()
+        os.chdir(self.course.root)
+        try:
+            self.conv.init_assignment(self.assignment, student)
+        finally:
+            os.chdir(cwd)
+
+    def run_sanitize(self, nb, student: str, notebook_id: str):
+        out, _ = self.sanitize.from_notebook_node(nb, resources=self.resources(student, notebook_id))
+        return nbformat.reads(out, as_version=4)
+
+    def finish(self, nb, student: str, notebook_id: str) -> None:
+        output, resources = self.post.from_notebook_node(nb, resources=self.resources(student, notebook_id))
+        self.conv.write_single_notebook(output, resources)
+        self.conv.set_permissions(self.assignment, student)
+
+
+def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
+    """Put the worker's outputs into the notebook; never let an unexecuted test pass."""
+    reasons = []
+    got = {int(k): v for k, v in result.get("cells", {}).items()}
+    stopped_at = None
+    for i in cells_index:
+        cell = nb.cells[i]
+        msg = got.get(i)
+        if msg is None:
+            if stopped_at is None:
+                stopped_at = i
+            why = "the notebook stopped before this cell ran"
+            cell.outputs = [nbformat.v4.new_output("error", ename=NOT_EXECUTED, evalue=why, traceback=[f"{NOT_EXECUTED}: {why}"])]
+            cell.execution_count = None
+            continue
+        cell.outputs = [nbformat.from_dict(o) for o in msg["outputs"]]
+        cell.execution_count = msg.get("execution_count")
+        for ev in msg.get("events", []):
+            label = _cell_label(cell, i)
+            if ev["kind"] == "timeout":
+                reasons.append(f"timeout in {label} ({ev['detail']})")
+            elif ev["kind"] == "memory":
+                reasons.append(f"memory limit reached in {label}")
+            elif ev["kind"] == "output":
+                reasons.append(f"output too large in {label} ({ev['detail']})")
+            elif ev["kind"] == "protected":
+                reasons.append(f"redefined names the tests use, restored before {label}: {', '.join(ev['detail'])}")
+            elif ev["kind"] == "shadowed_builtins":
+                reasons.append(f"own versions of built-ins hidden while {label} ran: {', '.join(ev['detail'])}")
+    if stopped_at is not None:
+        label = _cell_label(nb.cells[stopped_at], stopped_at)
+        if result.get("killed"):
+            reasons.append(f"stopped: {result['killed']} in {label}; later cells not run")
+        elif result.get("fatal"):
+            reasons.append(f"stopped in {label}: {result['fatal']}; later cells not run")
+        else:
+            why = result.get("exit") or "the process ended without finishing"
+            reasons.append(f"kernel died in {label} ({why}); later cells not run")
+    elif result.get("fatal"):
+        reasons.append(f"grading problem: {result['fatal']}")
+    return reasons
+
+
+def _scores(course: Course, assignment: str, student: str, notebook_id: str) -> tuple[float | None, float, list[dict]]:
+    """Per-question scores from the gradebook (what formgrader shows)."""
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook() as gb:
+        try:
+            snb = gb.find_submission_notebook(notebook_id, assignment, student)
+        except MissingEntry:
+            return None, 0.0, []
+        questions = []
+        for g in snb.grades:
+            comment = ""
+            questions.append({
+                "grade_id": g.name, "score": g.score, "max_score": g.max_score, "auto_score": g.auto_score,
+                "manual_score": g.manual_score, "needs_manual_grade": bool(g.needs_manual_grade),
+                "cell_type": g.cell.cell_type, "comment": comment,
+            })
+        return float(snb.score), float(snb.max_score), questions
+
+
+class Progress:
+    """done/total, failures and time left; a single updating line on a terminal, plain lines otherwise."""
+
+    def __init__(self, total: int, stream=None, label: str = "grading"):
+        self.total, self.done, self.failed = total, 0, 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.label = label
+        self.t0 = time.perf_counter()
+        self._last_pct = -1
+
+    def update(self, failed: bool) -> None:
+        self.done += 1
+        self.failed += int(failed)
+        elapsed = time.perf_counter() - self.t0
+        left = elapsed / self.done * (self.total - self.done) if self.done else 0
+        line = f"{self.label}: {self.done}/{self.total} done, {self.failed} with problems, ~{left:.0f} s left"
+        if self.tty:
+            width = 24
+            fill = int(width * self.done / max(self.total, 1))
+            self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {line}   ")
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            pct = int(10 * self.done / max(self.total, 1))
+            if pct != self._last_pct or self.done == self.total:
+                self._last_pct = pct
+                self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def find_submissions(course: Course, assignment: str, students: list[str] | None = None) -> dict[str, list[Path]]:
+    root = course.root / "submitted"
+    found = {}
+    if root.is_dir():
+        for sdir in sorted(p for p in root.iterdir() if p.is_dir()):
+            if students and sdir.name not in students:
+                continue
+            adir = sdir / assignment
+            if adir.is_dir():
+                found[sdir.name] = sorted(adir.glob("*.ipynb"))
+    return found
+
+
+def grade(assignment: str, *, course_dir: str | Path | None = None, workers: int | None = None, force: bool = False,
+          students: list[str] | None = None, limits: Limits | None = None, datasets_dir: str | Path | None = None,
+          hidden: list[str | Path] | None = None, use_bwrap: bool = True, progress: bool = True,
+          render_figures: bool = True, mark_writeups: bool = True, rubric_lookup=None, stream=None) -> GradeRun:
+    """Autograde every submission of `assignment` in parallel, sandboxed workers; one process writes the gradebook.
+
+    Already graded submissions are skipped unless `force` (or the submission is newer). Manual
+    grades are never touched. Returns a GradeRun; per-learner results are also saved beside the
+    gradebook for export, feedback and the report.
+    """
+    from qicourse.paths import datasets_dir as default_datasets, repo_root
+
+    t0 = time.perf_counter()
+    warnings.filterwarnings("ignore", message=".*not in session.*")  # sqlalchemy 2.1 vs nbgrader 0.9, harmless
+    course = open_course(course_dir)
+    if assignment not in course.assignments():
+        raise ValueError(f"Unknown assignment {assignment!r}; the course has: {', '.join(course.assignments()) or 'none'}")
+    ensure_released(course, assignment)
+    limits = limits or Limits()
+    release_nbs = {p.stem: nbformat.read(p, as_version=4) for p in sorted(course.path("release", assignment=assignment).glob("*.ipynb"))}
+    source_nbs = {p.stem: nbformat.read(p, as_version=4) for p in sorted(course.path("source", assignment=assignment).glob("*.ipynb"))}
+    subs = find_submissions(course, assignment, students)
+    if students:
+        missing = [s for s in students if s not in subs]
+        if missing:
+            raise ValueError(f"No submission of {assignment} for: {', '.join(missing)}")
+    ag = _Autograder(course, assignment)
+
+    todo, skipped = [], []
+    for student, nbs in subs.items():
+        ts = (course.path("submitted", student, assignment) / "timestamp.txt")
+        ts_text = ts.read_text().strip() if ts.is_file() else None
+        prev = result_path(course, assignment, student)
+        done_before = course.path("autograded", student, assignment).is_dir() and prev.is_file()
+        if done_before and not force:
+            old = json.loads(prev.read_text())
+            if old.get("timestamp") == ts_text:
+                skipped.append(student)
+                continue
+        todo.append((student, nbs, ts_text))
+
+    results: list[SubmissionResult] = []
+    tasks, pending = [], {}
+    next_id = 0
+    for student, nbs, ts_text in todo:
+        ag.begin(student, nbs)
+        wanted = {p.stem: p for p in nbs}
+        for nb_id, release_nb in release_nbs.items():
+            res = SubmissionResult(student=student, assignment=assignment, notebook=nb_id, timestamp=ts_text)
+            results.append(res)
+            path = wanted.get(nb_id)
+            if path is None:
+                res.status, res.reasons = "error", [f"no notebook {nb_id}.ipynb in the submission"]
+                continue
+            try:
+                nb, notes = read_submission(path)
+                rep = repair(nb, release_nb, source_nbs.get(nb_id))
+                res.reasons += notes + rep.notes
+                nb = ag.run_sanitize(rep.nb, student, nb_id)
+            except SubmissionError as exc:
+                res.status, res.reasons = "error", [str(exc)]
+                continue
+            code_idx = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+            task = {"id": next_id, "limits": limits.as_dict(), "render_figures": render_figures,
+                    "notebook_name": f"{nb_id}.ipynb", "notebook_json": nbformat.writes(nb),
+                    "cells": [{"index": i, "source": nb.cells[i].source, "kind": _kind(nb.cells[i])} for i in code_idx]}
+            tasks.append(task)
+            pending[next_id] = (res, nb, code_idx)
+            next_id += 1
+        for extra in sorted(set(wanted) - set(release_nbs)):
+            results_for = [r for r in results if r.student == student]
+            results_for[0].reasons.append(f"extra notebook {extra}.ipynb not part of the assignment (not graded)")
+
+    hidden_paths = [course.root, *(Path(h) for h in (hidden or []))]
+    try:
+        hidden_paths.append(repo_root() / "solutions")
+    except FileNotFoundError:
+        pass
+    ddir = Path(datasets_dir) if datasets_dir else default_datasets()
+    bar = Progress(len(results), stream=stream) if progress and results else None
+    for res in results:  # errors known before execution count as done
+        if res.status == "error" and bar:
+            bar.update(True)
+    rss = 0.0
+    pool = WorkerPool(workers or os.cpu_count() or 1, datasets_dir=ddir if ddir.is_dir() else None,
+                      hidden=hidden_paths, use_bwrap=use_bwrap)
+    sandbox = pool.sandbox
+    startup = []
+    if tasks:
+        with pool:
+            for task, out in pool.run(tasks):
+                res, nb, code_idx = pending[task["id"]]
+                res.sandbox = out.get("sandbox", sandbox)
+                res.seconds = float(out.get("seconds", 0))
+                rss = max(rss, float(out.get("worker_rss_mb") or 0))
+                problems = _assemble(nb, code_idx, out)
+                res.reasons = problems + res.reasons
+                if any(p.startswith(("stopped", "kernel died")) for p in problems):
+                    res.status = "incomplete"
+                elif res.reasons:
+                    res.status = "flagged"
+                ag.finish(nb, res.student, res.notebook)
+                if bar:
+                    bar.update(res.status != "ok")
+            startup = list(pool.startup_seconds)
+    for res in results:
+        if res.status == "error":
+            _record_error(course, res)
+    if mark_writeups:
+        from qicourse.grading.writeups import mark_writeups as _mark
+
+        _mark(course, assignment, [r.student for r in results if r.status != "error"], rubric_lookup=rubric_lookup)
+    for res in results:
+        if res.status != "error":
+            res.score, res.max_score, res.questions = _scores(course, assignment, res.student, res.notebook)
+        else:
+            res.max_score = _max_score(course, assignment)
+        if res.sandbox == "" and res.status == "error":
+            res.sandbox = "not run"
+        p = result_path(course, assignment, res.student)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(res.to_dict(), indent=1, default=str))
+    return GradeRun(results=results, skipped=skipped, seconds=time.perf_counter() - t0, workers=pool.n,
+                    sandbox=sandbox, worker_startup_seconds=startup, worker_rss_mb=rss)
+
+
+def _max_score(course: Course, assignment: str) -> float:
+    with course.gradebook() as gb:
+        return float(gb.find_assignment(assignment).max_score)
+
+
+def _record_error(course: Course, res: SubmissionResult) -> None:
+    """An ungradable submission still appears in formgrader (marked for manual grading), never as a quiet zero."""
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook() as gb:
+        gb.update_or_create_student(res.student)
+        sub = gb.update_or_create_submission(res.assignment, res.student)
+        for snb in sub.notebooks:
+            if snb.name != res.notebook:
+                continue
+            for g in snb.grades:
+                if g.manual_score is None:
+                    g.auto_score = None
+                    g.needs_manual_grade = True
+            try:
+                for c in snb.comments:
+                    if c.manual_comment is None:
+                        c.auto_comment = f"Not graded automatically: {'; '.join(res.reasons)}"
+            except MissingEntry:
+                pass
+        gb.db.commit()

@@ -1,0 +1,244 @@
+"""The nbgrader course directory: set-up from `solutions/`, student list, release to `exercises/`.
+
+We keep nbgrader's own layout (`source/`, `release/`, `submitted/`, `autograded/`, `feedback/`,
+`gradebook.db`) so formgrader shows everything we do.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from qicourse.paths import repo_root
+
+COURSE_ID = "qicourse"
+
+# nbgrader's Gradebook runs the `alembic` command: make the running environment's scripts findable
+# even when the venv is not activated (e.g. `/path/to/venv/bin/qicourse`).
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+_NOTEBOOK_KEYS_DROPPED = ("widgets",)
+
+
+def default_course_dir() -> Path:
+    """`coursedir/` inside the working tree (git-ignored)."""
+    return repo_root() / "coursedir"
+
+
+def default_solutions_dir() -> Path:
+    return repo_root() / "solutions"
+
+
+def default_exercises_dir() -> Path:
+    return repo_root() / "exercises"
+
+
+def default_config_file() -> Path:
+    return repo_root() / "grader" / "nbgrader_config.py"
+
+
+@dataclass
+class Course:
+    """Paths of one nbgrader course directory, and nbgrader's configuration for it."""
+
+    root: Path
+    """the course directory (holds nbgrader_config.py and gradebook.db)"""
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
+    def qicourse_dir(self) -> Path:
+        """Where our own per-submission results (status, reasons) live, beside nbgrader's."""
+        return self.root / "qicourse"
+
+    def path(self, step: str, student: str = ".", assignment: str = ".") -> Path:
+        return self.root / step / student / assignment
+
+    def source_notebook(self, assignment: str) -> Path:
+        found = sorted(self.path("source", assignment=assignment).glob("*.ipynb"))
+        if not found:
+            raise FileNotFoundError(f"No source notebook for assignment {assignment!r} in {self.root}/source")
+        return found[0]
+
+    def release_notebook(self, assignment: str) -> Path:
+        return self.path("release", assignment=assignment) / self.source_notebook(assignment).name
+
+    def assignments(self) -> list[str]:
+        src = self.root / "source"
+        return sorted(p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if src.is_dir() else []
+
+    def config(self):
+        """nbgrader's traitlets Config as `nbgrader` itself would load it from the course directory."""
+        from traitlets.config.loader import PyFileConfigLoader
+
+        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        cfg.CourseDirectory.root = str(self.root)
+        return cfg
+
+    def coursedir(self):
+        from nbgrader.coursedir import CourseDirectory
+
+        return CourseDirectory(config=self.config())
+
+    def api(self):
+        from nbgrader.apps import NbGraderAPI
+
+        cfg = self.config()
+        # nbgrader's apps log to stderr at INFO; keep our CLI output readable.
+        cfg.Application.log_level = logging.WARNING
+        return NbGraderAPI(coursedir=self.coursedir(), config=cfg)
+
+    def gradebook(self):
+        from nbgrader.api import Gradebook
+
+        return Gradebook(self.db_url, COURSE_ID)
+
+
+def open_course(course_dir: str | Path | None = None) -> Course:
+    """An existing course directory (made by `setup_course`)."""
+    root = Path(course_dir) if course_dir else default_course_dir()
+    if not (root / "nbgrader_config.py").is_file():
+        raise FileNotFoundError(f"{root} is not a qicourse course directory: run `qicourse setup` first")
+    return Course(root.resolve())
+
+
+def read_students(csv_path: str | Path) -> list[dict]:
+    """Student list CSV: id, first_name, last_name, email (optional lms_id, the LMS's user id)."""
+    path = Path(csv_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Student list {path} not found")
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    if rows and "id" not in rows[0]:
+        raise ValueError(f"{path}: the student list needs columns id, first_name, last_name, email")
+    students, seen = [], set()
+    for i, row in enumerate(rows, start=2):
+        sid = (row.get("id") or "").strip()
+        if not sid:
+            raise ValueError(f"{path} line {i}: empty student id")
+        if sid in seen:
+            raise ValueError(f"{path} line {i}: duplicate student id {sid!r}")
+        seen.add(sid)
+        students.append({
+            "id": sid,
+            "first_name": (row.get("first_name") or "").strip() or None,
+            "last_name": (row.get("last_name") or "").strip() or None,
+            "email": (row.get("email") or "").strip() or None,
+            "lms_user_id": (row.get("lms_id") or row.get("lms_user_id") or "").strip() or None,
+        })
+    return students
+
+
+def setup_course(*, course_dir: str | Path | None = None, solutions_dir: str | Path | None = None,
+                 config_file: str | Path | None = None, students: str | Path | None = None) -> Course:
+    """Create or refresh an nbgrader course directory from `solutions/` and `grader/nbgrader_config.py`.
+
+    The course gets its own exchange folder (so formgrader does not warn about the system one)
+    and its own gradebook. Source notebooks are copied, never edited.
+    """
+    root = Path(course_dir) if course_dir else default_course_dir()
+    solutions = Path(solutions_dir) if solutions_dir else default_solutions_dir()
+    config_path = Path(config_file) if config_file else default_config_file()
+    if not config_path.is_file():
+        raise FileNotFoundError(f"nbgrader config {config_path} not found")
+    if not solutions.is_dir():
+        raise FileNotFoundError(f"Solutions folder {solutions} not found")
+    root.mkdir(parents=True, exist_ok=True)
+    root = root.resolve()
+    (root / "exchange").mkdir(exist_ok=True)
+    (root / "nbgrader_config.py").write_text(
+        "# Written by `qicourse setup`: the course's settings plus this directory's own paths.\n"
+        "c = get_config()  # noqa: F821\n"
+        f"load_subconfig({str(config_path.resolve())!r})  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        f"c.Exchange.root = {str(root / 'exchange')!r}\n"
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}\n"
+    )
+    # Refresh sources: each assignment folder mirrors solutions/<assignment>/ (notebooks only).
+    for folder in sorted(p for p in solutions.iterdir() if p.is_dir()):
+        notebooks = sorted(folder.glob("*.ipynb"))
+        if not notebooks:
+            continue
+        dest = root / "source" / folder.name
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        for nb in notebooks:
+            shutil.copy2(nb, dest / nb.name)
+    course = Course(root)
+    with course.gradebook() as gb:
+        if students:
+            for s in read_students(students):
+                sid = s.pop("id")
+                gb.update_or_create_student(sid, **s)
+    return course
+
+
+def _normalise_release(path: Path) -> None:
+    """Make a generated student notebook byte-stable: no outputs, counts, or run-dependent metadata."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("collapsed", None)
+    for key in _NOTEBOOK_KEYS_DROPPED:
+        nb.metadata.pop(key, None)
+    nbformat.write(nb, str(path))
+
+
+def release(assignments: list[str] | None = None, *, course_dir: str | Path | None = None,
+            solutions_dir: str | Path | None = None, exercises_dir: str | Path | None = None,
+            config_file: str | Path | None = None) -> dict[str, list[Path]]:
+    """Generate the student versions (nbgrader generate_assignment) into the course's `release/` and `exercises/`.
+
+    Sets the course directory up (or refreshes it) first. Returns the exercise files per assignment.
+    """
+    course = setup_course(course_dir=course_dir, solutions_dir=solutions_dir, config_file=config_file)
+    exercises = Path(exercises_dir) if exercises_dir else default_exercises_dir()
+    available = course.assignments()
+    wanted = list(assignments) if assignments else available
+    unknown = [a for a in wanted if a not in available]
+    if unknown:
+        raise ValueError(f"Unknown assignment(s) {', '.join(unknown)}; available: {', '.join(available) or 'none'}")
+    api = course.api()
+    out: dict[str, list[Path]] = {}
+    for assignment in wanted:
+        result = api.generate_assignment(assignment, force=True, create=True)
+        if not result["success"]:
+            raise ValueError(f"nbgrader generate_assignment failed for {assignment}:\n{result['log']}{result.get('error', '')}")
+        rel = course.path("release", assignment=assignment)
+        dest = exercises / assignment
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        files = []
+        for nb in sorted(rel.glob("*.ipynb")):
+            _normalise_release(nb)
+            shutil.copy2(nb, dest / nb.name)
+            files.append(dest / nb.name)
+        out[assignment] = files
+    return out
+
+
+def ensure_released(course: Course, assignment: str) -> None:
+    """Grading needs the assignment in the gradebook; generate it if it never was."""
+    if not course.release_notebook(assignment).is_file():
+        result = course.api().generate_assignment(assignment, force=True, create=True)
+        if not result["success"]:
+            raise ValueError(f"nbgrader generate_assignment failed for {assignment}:\n{result['log']}")
+        for nb in course.path("release", assignment=assignment).glob("*.ipynb"):
+            _normalise_release(nb)
+
+

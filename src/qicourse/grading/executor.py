@@ -1,0 +1,334 @@
+"""Run one learner's notebook in a fresh forked process with an in-process IPython shell.
+
+Replaces only nbgrader's kernel-based `Execute` step: a warm worker (pandas, matplotlib, numpy,
+IPython and qicourse already imported) forks a child per submission, so nothing leaks between
+learners and nobody pays kernel start-up. The child records nbformat outputs exactly as a kernel
+would (stream, execute_result, display_data, error), so nbgrader's own scoring is unchanged.
+
+Limits in the child: time per cell (SIGALRM, then SIGKILL from the worker), extra address space
+(RLIMIT_AS), file size (RLIMIT_FSIZE), total output bytes. Before every test cell, names the tests
+rely on (builtins, names bound by locked cells, `pandas.testing` and friends) are put back if the
+learner rebound them, and that is reported.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import io
+import json
+import os
+import resource
+import signal
+import sys
+import time
+import warnings
+
+# Modules whose attributes hidden tests use; a learner who monkeypatches them is undone and reported.
+PROTECTED_MODULES = ("builtins", "math", "numpy", "numpy.testing", "pandas", "pandas.testing", "unittest")
+PROTECTED_CLASSES = (("pandas", "Series"), ("pandas", "DataFrame"), ("pandas", "Index"))
+# Builtins a learner might shadow with their own callables to fool an `assert`.
+SHADOWABLE_BUILTINS = (
+    "abs", "all", "any", "bool", "dict", "float", "getattr", "hasattr", "int", "isinstance", "len", "list",
+    "max", "min", "print", "range", "repr", "round", "set", "sorted", "str", "sum", "tuple", "type",
+    "AssertionError", "Exception",
+)
+
+
+class CellTimeoutError(BaseException):
+    """Raised in learner code when a cell runs past its time limit (BaseException: `except Exception` cannot swallow it)."""
+
+
+class _Outputs:
+    """nbformat outputs of the running cell, with a byte budget shared by the whole notebook."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.used = 0
+        self.cell: list[dict] = []
+        self.truncated = False
+
+    def _take(self, n: int) -> bool:
+        if self.used + n > self.budget:
+            self.truncated = True
+            return False
+        self.used += n
+        return True
+
+    def stream(self, name: str, text: str) -> None:
+        if not text:
+            return
+        if not self._take(len(text)):
+            room = self.budget - self.used
+            if room <= 0:
+                return
+            text = text[:room]
+            self.used = self.budget
+        last = self.cell[-1] if self.cell else None
+        if last and last["output_type"] == "stream" and last["name"] == name:
+            last["text"] += text
+        else:
+            self.cell.append({"output_type": "stream", "name": name, "text": text})
+
+    def add(self, output: dict) -> None:
+        size = len(json.dumps(output, default=str))
+        if output["output_type"] == "error" or self._take(size):
+            self.cell.append(output)
+
+
+class _Stream(io.TextIOBase):
+    def __init__(self, sink: _Outputs, name: str):
+        self._sink, self.name = sink, name
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s) -> int:
+        s = str(s)
+        self._sink.stream(self.name, s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def make_shell(sink: _Outputs):
+    """An IPython shell whose displays, results and tracebacks become nbformat outputs in `sink`."""
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    class Publisher(DisplayPublisher):
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+            sink.add({"output_type": "display_data", "data": data, "metadata": metadata or {}})
+
+        def clear_output(self, wait=False):
+            sink.cell.clear()
+
+    class Hook(DisplayHook):
+        def write_output_prompt(self):
+            pass
+
+        def write_format_data(self, format_dict, md_dict=None):
+            sink.add({"output_type": "execute_result", "data": format_dict, "metadata": md_dict or {},
+                      "execution_count": self.shell.execution_count})
+
+        def finish_displayhook(self):
+            pass
+
+    class Shell(InteractiveShell):
+        displayhook_class = Hook
+        display_pub_class = Publisher
+
+        def _showtraceback(self, etype, evalue, stb):
+            sink.add({"output_type": "error", "ename": getattr(etype, "__name__", str(etype)),
+                      "evalue": str(evalue), "traceback": list(stb)})
+
+        def enable_gui(self, gui=None):
+            pass
+
+    cfg = Config()
+    cfg.HistoryManager.enabled = False
+    cfg.InteractiveShell.colors = "nocolor"
+    cfg.InteractiveShell.autoindent = False
+    cfg.InteractiveShell.automagic = False
+    return Shell(config=cfg)
+
+
+def _snapshot_modules() -> dict:
+    snap = {}
+    for name in PROTECTED_MODULES:
+        mod = sys.modules.get(name)
+        if mod is not None:
+            snap[name] = (mod, dict(vars(mod)))
+    for modname, clsname in PROTECTED_CLASSES:
+        mod = sys.modules.get(modname)
+        cls = getattr(mod, clsname, None) if mod else None
+        if cls is not None:
+            snap[f"{modname}.{clsname}"] = (cls, dict(vars(cls)))
+    return snap
+
+
+def _restore_modules(snap: dict) -> list[str]:
+    """Undo learner changes to protected modules/classes; return what was changed."""
+    changed = []
+    for label, (obj, saved) in snap.items():
+        current = vars(obj)
+        is_class = isinstance(obj, type)
+        for key, value in saved.items():
+            if current.get(key, _MISSING) is not value:
+                changed.append(f"{label}.{key}")
+                setattr(obj, key, value)
+        if is_class:
+            for key in [k for k in current if k not in saved]:
+                if any(key in vars(base) for base in obj.__mro__[1:]):  # an override of an inherited attribute
+                    changed.append(f"{label}.{key}")
+                    delattr(obj, key)
+    return changed
+
+
+_MISSING = object()
+
+
+class WarmRunner:
+    """Lives in the warm worker: imports and the shell are made once; `run` forks per notebook."""
+
+    def __init__(self):
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+        import numpy  # noqa: F401
+        import numpy.testing  # noqa: F401
+        import pandas  # noqa: F401
+        import pandas.testing  # noqa: F401
+        import unittest  # noqa: F401
+        import math  # noqa: F401
+
+        import qicourse  # noqa: F401
+        for optional in ("qicourse.data", "qicourse.charts", "qicourse.tools", "qicourse.widgets"):
+            try:
+                __import__(optional)
+            except Exception:  # a part still being written must not stop grading
+                pass
+        self.sink = _Outputs(0)
+        self.shell = make_shell(self.sink)
+        self.snapshot = _snapshot_modules()
+        self.builtins_snapshot = dict(vars(builtins))
+
+    # ---- in the child -------------------------------------------------------------------------
+    def child_main(self, task: dict, out_fd: int) -> None:
+        """Execute the cells; write one JSON line per finished cell, then a final line. Never returns."""
+        out = os.fdopen(out_fd, "w", buffering=1)
+
+        def send(msg):
+            out.write(json.dumps(msg, default=str) + "\n")
+            out.flush()
+
+        try:
+            self._child_setup(task)
+            self._run_cells(task, send)
+        except BaseException as exc:  # report, never hang
+            try:
+                send({"fatal": f"{type(exc).__name__}: {exc}"})
+            except BaseException:
+                pass
+        finally:
+            os._exit(0)
+
+    def _child_setup(self, task: dict) -> None:
+        limits = task["limits"]
+        os.chdir(task["workdir"])
+        os.environ.update(task.get("env", {}))
+        os.environ["HOME"] = task["workdir"]
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writing past the limit raises OSError instead
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        fsize = int(limits["max_file_bytes"])
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        if limits.get("memory_bytes"):
+            with open("/proc/self/statm") as fh:
+                vsz = int(fh.read().split()[0]) * resource.getpagesize()
+            cap = vsz + int(limits["memory_bytes"])
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        if task.get("drop_to_uid") is not None:
+            os.setgroups([])
+            os.setgid(task["drop_to_uid"])
+            os.setuid(task["drop_to_uid"])
+        warnings.filterwarnings("ignore", message=".*non-interactive.*cannot be shown")
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        self.sink.budget = int(limits["max_output_bytes"])
+        sys.stdout = _Stream(self.sink, "stdout")
+        sys.stderr = _Stream(self.sink, "stderr")
+
+    def _run_cells(self, task: dict, send) -> None:
+        shell, sink = self.shell, self.sink
+        cell_timeout = float(task["limits"]["cell_timeout"])
+        protected: dict[str, object] = {}
+        render = task.get("render_figures", True)
+
+        def on_alarm(signum, frame):
+            signal.setitimer(signal.ITIMER_REAL, 1.0)  # keep interrupting a loop that swallows it
+            raise CellTimeoutError(f"cell exceeded the {cell_timeout:g} s time limit")
+
+        signal.signal(signal.SIGALRM, on_alarm)
+        for cell in task["cells"]:
+            sink.cell = []
+            events = []
+            kind = cell["kind"]
+            hidden: dict[str, object] = {}
+            if kind == "test":
+                changed = _restore_modules(self.snapshot)
+                for name, value in protected.items():
+                    if shell.user_ns.get(name, _MISSING) is not value:
+                        changed.append(name)
+                        shell.user_ns[name] = value
+                for name in SHADOWABLE_BUILTINS:
+                    value = shell.user_ns.get(name, _MISSING)
+                    if value is not _MISSING and value is not self.builtins_snapshot.get(name) and callable(value):
+                        hidden[name] = shell.user_ns.pop(name)
+                if changed:
+                    events.append({"kind": "protected", "detail": sorted(set(changed))})
+                if hidden:
+                    events.append({"kind": "shadowed_builtins", "detail": sorted(hidden)})
+            before = dict(shell.user_ns) if kind in ("locked", "test") else None
+            started = time.perf_counter()
+            signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+            try:
+                shell.run_cell(cell["source"], store_history=True)
+            except CellTimeoutError as exc:  # raised between statements, outside run_cell's own handler
+                sink.add({"output_type": "error", "ename": "CellTimeoutError", "evalue": str(exc), "traceback": [str(exc)]})
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            elapsed = time.perf_counter() - started
+            if any(o["output_type"] == "error" and o["ename"] == "CellTimeoutError" for o in sink.cell):
+                events.append({"kind": "timeout", "detail": f"stopped after {cell_timeout:g} s"})
+            if any(o["output_type"] == "error" and o["ename"] == "MemoryError" for o in sink.cell):
+                events.append({"kind": "memory", "detail": "memory limit reached"})
+            shell.user_ns.update(hidden)
+            if before is not None:
+                for name, value in shell.user_ns.items():
+                    if not name.startswith("_") and before.get(name, _MISSING) is not value:
+                        protected[name] = value
+            if render:
+                self._flush_figures(sink)
+            else:
+                self._close_figures()
+            if sink.truncated:
+                events.append({"kind": "output", "detail": f"output beyond {sink.budget} bytes dropped"})
+                sink.truncated = False
+            send({"cell": cell["index"], "outputs": sink.cell, "execution_count": shell.execution_count - 1,
+                  "seconds": round(elapsed, 4), "events": events})
+        send({"done": True})
+
+    @staticmethod
+    def _close_figures() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+
+    @staticmethod
+    def _flush_figures(sink: _Outputs) -> None:
+        """Show figures left open by the cell as PNG outputs, as the inline backend does, then close them."""
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None:
+            return
+        for num in plt.get_fignums():
+            fig = plt.figure(num)
+            buf = io.BytesIO()
+            try:
+                fig.savefig(buf, format="png", bbox_inches="tight")
+            except Exception as exc:
+                sink.stream("stderr", f"figure could not be drawn: {exc}\n")
+                continue
+            sink.add({"output_type": "display_data", "metadata": {},
+                      "data": {"image/png": base64.b64encode(buf.getvalue()).decode(), "text/plain": repr(fig)}})
+        plt.close("all")

@@ -1,0 +1,154 @@
+"""Feedback HTML per learner and exports (scores per question with status; Moodle/Canvas grade files).
+
+Scores come from nbgrader's gradebook, status from our per-submission results: a submission we
+could not grade shows an empty score and the reason, never a plain zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from pathlib import Path
+
+import yaml
+
+from qicourse.grading.autograde import load_results
+from qicourse.grading.course import open_course
+from qicourse.paths import repo_root
+from qicourse.grading.writeups import load_writeups, writeups_html
+
+
+def feedback(assignment: str, *, course_dir: str | Path | None = None) -> list[Path]:
+    """nbgrader's generate_feedback, plus our status and rubric feedback in each learner's HTML."""
+    course = open_course(course_dir)
+    result = course.api().generate_feedback(assignment, force=True)
+    if not result["success"]:
+        raise ValueError(f"nbgrader generate_feedback failed:\n{result['log']}{result.get('error', '')}")
+    results = load_results(course, assignment)
+    files = []
+    for path in sorted((course.root / "feedback").glob(f"*/{assignment}/*.html")):
+        student = path.parent.parent.name
+        res = results.get(student, {})
+        extra = []
+        if res.get("status", "ok") != "ok":
+            extra.append(f"<div style='border:2px solid #c00;padding:8px;margin:8px'><b>Grading status: {html.escape(res['status'])}</b>"
+                         f"<ul>{''.join('<li>' + html.escape(r) + '</li>' for r in res.get('reasons', []))}</ul></div>")
+        wu = load_writeups(course, assignment, student)
+        if wu:
+            extra.append("<div style='border:1px solid #999;padding:8px;margin:8px'><h2>Write-up feedback</h2>"
+                         f"{writeups_html(wu)}</div>")
+        if extra:
+            text = path.read_text(encoding="utf-8")
+            block = "\n".join(extra)
+            idx = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
+            path.write_text(text[:idx] + block + text[idx:], encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def _rows(course, assignment: str) -> tuple[list[str], list[dict]]:
+    """One row per student (with a submission) for the assignment: per-question scores and status."""
+    results = load_results(course, assignment)
+    with course.gradebook() as gb:
+        a = gb.find_assignment(assignment)
+        qids = [c.name for nb in a.notebooks for c in nb.grade_cells]
+        max_score = float(a.max_score)
+        students = {s.id: s for s in gb.students}
+        rows = []
+        for sid in sorted(set(results) | {s.student.id for s in a.submissions}):
+            s = students.get(sid)
+            res = results.get(sid, {})
+            status = res.get("status", "not graded")
+            row = {"student_id": sid, "first_name": getattr(s, "first_name", "") or "",
+                   "last_name": getattr(s, "last_name", "") or "", "email": getattr(s, "email", "") or "",
+                   "lms_id": getattr(s, "lms_user_id", "") or "", "assignment": assignment,
+                   "max_score": max_score, "status": status, "reasons": "; ".join(res.get("reasons", []))}
+            provisional, confirmed, to_grade = [], [], []
+            graded = status != "error" and res
+            for q in res.get("questions", []):
+                if q["manual_score"] is not None:
+                    confirmed.append(q["grade_id"])
+                elif q["needs_manual_grade"]:
+                    (provisional if q["auto_score"] is not None else to_grade).append(q["grade_id"])
+            # scores straight from the gradebook (a confirmed manual mark may have come in since)
+            total = 0.0
+            for qid in qids:
+                score = None
+                if graded:
+                    try:
+                        g = gb.find_grade(qid, a.notebooks[0].name if len(a.notebooks) == 1 else _nb_of(a, qid), assignment, sid)
+                        score = g.score
+                        if g.manual_score is not None and qid in provisional:
+                            provisional.remove(qid)
+                            confirmed.append(qid)
+                    except Exception:
+                        score = None
+                row[qid] = "" if score is None else round(float(score), 4)
+                total += float(score or 0)
+            row["score"] = round(total, 4) if graded else ""
+            row["provisional"] = " ".join(provisional)
+            row["confirmed"] = " ".join(confirmed)
+            row["needs_grading"] = " ".join(to_grade)
+            rows.append(row)
+    return qids, rows
+
+
+def _nb_of(a, qid: str) -> str:
+    for nb in a.notebooks:
+        if qid in {c.name for c in nb.grade_cells}:
+            return nb.name
+    raise KeyError(qid)
+
+
+def _lms_mappings() -> list[dict]:
+    try:
+        folder = repo_root() / "grader" / "lms"
+    except FileNotFoundError:
+        return []
+    return [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml"))]
+
+
+def export(assignment: str | None = None, *, course_dir: str | Path | None = None,
+           out_dir: str | Path | None = None) -> dict[str, Path]:
+    """Write `scores.csv` (per learner and question, with status) and one LMS grade file per mapping."""
+    course = open_course(course_dir)
+    out = Path(out_dir) if out_dir else course.root / "exports"
+    out.mkdir(parents=True, exist_ok=True)
+    assignments = [assignment] if assignment else course.assignments()
+    written: dict[str, Path] = {}
+    for a in assignments:
+        qids, rows = _rows(course, a)
+        head = ["student_id", "first_name", "last_name", "email", "lms_id", "assignment", *qids,
+                "score", "max_score", "status", "provisional", "confirmed", "needs_grading", "reasons"]
+        path = out / f"{a}_scores.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=head, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rows)
+        written[f"{a} scores"] = path
+        for mapping in _lms_mappings():
+            lpath = out / mapping["filename"].format(assignment=a)
+            with lpath.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                cols = mapping["columns"]
+                w.writerow([c["header"].format(assignment=a) for c in cols])
+                if mapping.get("points_possible_row"):
+                    w.writerow(["Points Possible" if i == 0 else (rows[0]["max_score"] if rows and c["field"] == "score" else "")
+                                for i, c in enumerate(cols)])
+                for row in rows:
+                    values = dict(row, sortable_name=f"{row['last_name']}, {row['first_name']}".strip(", "),
+                                  section="", status_text=_status_text(row))
+                    w.writerow([values.get(c["field"], "") for c in cols])
+            written[f"{a} {mapping['name']}"] = lpath
+    return written
+
+
+def _status_text(row: dict) -> str:
+    parts = []
+    if row["status"] not in ("ok",):
+        parts.append(f"{row['status']}: {row['reasons']}" if row["reasons"] else row["status"])
+    if row["provisional"]:
+        parts.append(f"provisional (to be confirmed): {row['provisional']}")
+    if row["needs_grading"]:
+        parts.append(f"still to be marked: {row['needs_grading']}")
+    return " | ".join(parts)

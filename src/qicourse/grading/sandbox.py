@@ -1,0 +1,232 @@
+"""Start warm grading workers, each inside one bubblewrap sandbox when `bwrap` is available.
+
+The sandbox sees the Python environment and the qicourse package read-only, the datasets
+read-only, and a private tmpfs work area; not the repository, `solutions/`, the course directory
+or the gradebook; no network. Without bwrap we fall back to rlimits + a temporary directory (and,
+when run as root, an unprivileged uid for learner code) and say so in every result.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qicourse.grading.worker import recv_message, send_message
+
+NOBODY_UID = 65534
+
+
+@dataclass
+class Limits:
+    """Resource limits for one submission."""
+
+    cell_timeout: float = 30.0
+    """seconds per cell (nbgrader's default), then the cell is interrupted"""
+    notebook_timeout: float = 300.0
+    """seconds for the whole notebook, then the process is killed"""
+    memory_bytes: int = 1 << 30
+    """extra address space a notebook may allocate (RLIMIT_AS above the warm worker's)"""
+    max_output_bytes: int = 2 << 20
+    """total bytes of output kept per notebook"""
+    max_file_bytes: int = 50 << 20
+    """largest file a notebook may write (RLIMIT_FSIZE)"""
+    kill_grace: float = 5.0
+    """seconds a cell may run past its limit before the process is killed"""
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def bwrap_path() -> str | None:
+    """The bubblewrap binary if it exists and works here (containers may forbid namespaces)."""
+    if os.environ.get("QICOURSE_NO_BWRAP"):
+        return None
+    path = shutil.which("bwrap")
+    if not path:
+        return None
+    probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "true"], capture_output=True)
+    return path if probe.returncode == 0 else None
+
+
+def _package_root() -> Path:
+    import qicourse
+
+    return Path(qicourse.__file__).resolve().parent.parent
+
+
+def _readonly_paths(hidden: list[Path]) -> list[str]:
+    """What the worker must see: the interpreter, the environment and the package; never `hidden`."""
+    candidates = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+                  Path(os.path.realpath(sys.executable)).parent.parent, _package_root()}
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):
+            candidates.add(Path(entry).resolve())
+    keep = []
+    for path in sorted(candidates):
+        p = path.resolve()
+        if any(p == h or h in p.parents or p in h.parents for h in hidden):
+            continue  # would expose (or contain) something learners must not read
+        keep.append(str(p))
+    # drop paths already covered by a kept parent
+    return [p for p in keep if not any(q != p and p.startswith(q + os.sep) for q in keep)]
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen
+    info: dict = field(default_factory=dict)
+    task: dict | None = None
+    tmp: str | None = None
+
+
+class WorkerPool:
+    """N warm workers; `run(tasks)` yields results as they finish (one writer consumes them)."""
+
+    def __init__(self, workers: int, *, datasets_dir: Path | None, hidden: list[Path], use_bwrap: bool = True,
+                 env: dict | None = None):
+        self.n = max(1, int(workers))
+        self.datasets_dir = Path(datasets_dir).resolve() if datasets_dir else None
+        self.hidden = [Path(h).resolve() for h in hidden]
+        self.bwrap = bwrap_path() if use_bwrap else None
+        self.env = env or {}
+        self.sandbox = "bwrap" if self.bwrap else "rlimits+tempdir"
+        self.workers: list[Worker] = []
+        self.startup_seconds: list[float] = []
+        self._mpl_cache = self._prepare_mpl_cache()
+
+    @staticmethod
+    def _prepare_mpl_cache() -> str | None:
+        """Matplotlib's font cache, built once here so sandboxed workers need not rebuild it."""
+        try:
+            import matplotlib
+
+            return matplotlib.get_cachedir()
+        except Exception:
+            return None
+
+    def _command(self, work_root: str) -> list[str]:
+        py = [sys.executable, "-m", "qicourse.grading.worker"]
+        if not self.bwrap:
+            return py
+        cmd = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
+               "--unshare-user", "--uid", "1000", "--gid", "1000",
+               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        for top in ("usr", "lib", "lib64", "bin", "sbin"):
+            src = Path("/") / top
+            if src.is_symlink():
+                cmd += ["--symlink", os.readlink(src), str(src)]
+            elif src.is_dir():
+                cmd += ["--ro-bind", str(src), str(src)]
+        for f in ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", "/etc/fonts"):
+            if os.path.exists(f):
+                cmd += ["--ro-bind", f, f]
+        for p in _readonly_paths(self.hidden):
+            cmd += ["--ro-bind", p, p]
+        if self.datasets_dir:
+            cmd += ["--ro-bind", str(self.datasets_dir), "/data"]
+        if self._mpl_cache and os.path.isdir(self._mpl_cache):
+            cmd += ["--ro-bind", self._mpl_cache, "/mplcache"]
+        cmd += ["--dir", work_root, "--chdir", work_root, "--setenv", "HOME", work_root]
+        return cmd + py
+
+    def _start_worker(self) -> Worker:
+        if self.bwrap:
+            tmp, work_root = None, "/tmp/work"
+        else:
+            tmp = tempfile.mkdtemp(prefix="qicourse-worker-")
+            work_root = tmp
+            if os.getuid() == 0:
+                os.chmod(tmp, 0o755)
+        env = dict(os.environ)
+        env.update({"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                    "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"})
+        env.pop("QICOURSE_ROOT", None)
+        proc = subprocess.Popen(self._command(work_root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=env, cwd=tmp or "/", close_fds=True)
+        child_env = {"MPLBACKEND": "Agg", **self.env}
+        if self.bwrap and self.datasets_dir:
+            child_env["QICOURSE_DATA"] = "/data"
+        send_message(proc.stdin.fileno(), {"work_root": work_root, "env": child_env,
+                                           "mpl_cache": "/mplcache" if self.bwrap else self._mpl_cache})
+        hello = recv_message(proc.stdout.fileno())
+        if not hello or not hello.get("ready"):
+            proc.kill()
+            raise RuntimeError("a grading worker failed to start (is the qicourse package importable?)")
+        self.startup_seconds.append(hello["startup_seconds"])
+        return Worker(proc=proc, info=hello, tmp=tmp)
+
+    def start(self) -> None:
+        while len(self.workers) < self.n:
+            self.workers.append(self._start_worker())
+
+    def close(self) -> None:
+        for w in self.workers:
+            try:
+                send_message(w.proc.stdin.fileno(), {"quit": True})
+                w.proc.stdin.close()
+                w.proc.wait(timeout=5)
+            except Exception:
+                w.proc.kill()
+            if w.tmp:
+                shutil.rmtree(w.tmp, ignore_errors=True)
+        self.workers = []
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _dispatch(self, w: Worker, task: dict) -> None:
+        task = dict(task)
+        if not self.bwrap:
+            if self.datasets_dir:
+                task["datasets_copy_from"] = str(self.datasets_dir)
+            if os.getuid() == 0:
+                task["drop_to_uid"] = NOBODY_UID
+        w.task = task
+        send_message(w.proc.stdin.fileno(), task)
+
+    def run(self, tasks):
+        """Run tasks (dicts with `id`, `cells`, `limits`) over the workers; yield (task, result)."""
+        pending = list(tasks)
+        pending.reverse()
+        sel = selectors.DefaultSelector()
+        self.start()
+        for w in self.workers:
+            sel.register(w.proc.stdout, selectors.EVENT_READ, w)
+        busy = 0
+        for w in self.workers:
+            if pending:
+                self._dispatch(w, pending.pop())
+                busy += 1
+        while busy:
+            for key, _ in sel.select():
+                w: Worker = key.data
+                msg = recv_message(w.proc.stdout.fileno())
+                task = w.task
+                if msg is None:  # the worker died: record it for this learner, start a fresh one
+                    msg = {"id": task["id"], "cells": {}, "done": False, "killed": None, "exit": None,
+                           "fatal": "the grading worker was killed while running this notebook", "seconds": 0}
+                    sel.unregister(w.proc.stdout)
+                    w.proc.kill()
+                    w.proc.wait()
+                    self.workers.remove(w)
+                    w = self._start_worker()
+                    self.workers.append(w)
+                    sel.register(w.proc.stdout, selectors.EVENT_READ, w)
+                w.task = None
+                busy -= 1
+                msg["sandbox"] = self.sandbox
+                yield task, msg
+                if pending:
+                    self._dispatch(w, pending.pop())
+                    busy += 1
+        sel.close()

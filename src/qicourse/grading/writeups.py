@@ -1,0 +1,102 @@
+"""Provisional rubric marks for manually graded write-up cells, stored where formgrader shows them.
+
+We write `auto_score`/`auto_comment` (grey placeholders in formgrader) and keep
+`needs_manual_grade=True`, after every grade run (nbgrader's autograde wipes them). We never touch
+`manual_score`/`manual_comment`: the educator's mark always wins.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import nbformat
+
+from qicourse.grading.course import Course
+
+PROVISIONAL_PREFIX = "Provisional rubric mark (to be confirmed by your educator)"
+
+
+def default_rubric_lookup():
+    """`qicourse.rubric.rubric_for_grade_id`, or None while the rubric part is not installed."""
+    try:
+        from qicourse.rubric import rubric_for_grade_id
+    except ImportError:
+        return None
+    return rubric_for_grade_id
+
+
+def mark_text(rubric, text: str, max_points: float) -> dict:
+    """Mark one answer; scale to the cell's points. Returns a JSON-able record (never raises on learner text)."""
+    from qicourse.rubric import mark_answer
+
+    result = mark_answer(rubric, text or "")
+    scale = (float(max_points) / result.max_points) if result.max_points else 0.0
+    return {
+        "points": round(result.points * scale, 2), "max_points": float(max_points),
+        "rubric_points": result.points, "rubric_max_points": result.max_points,
+        "markdown": result.to_markdown(), "html": result.to_html(),
+    }
+
+
+def _writeup_cells(nb) -> list[tuple[str, str, float]]:
+    out = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and meta.get("solution") and cell.cell_type == "markdown":
+            out.append((meta["grade_id"], cell.source, float(meta.get("points", 0))))
+    return out
+
+
+def writeups_path(course: Course, assignment: str, student: str) -> Path:
+    return course.qicourse_dir / "writeups" / assignment / f"{student}.json"
+
+
+def mark_writeups(course: Course, assignment: str, students: list[str], *, rubric_lookup=None) -> int:
+    """Mark every write-up that has a rubric; returns how many answers were marked."""
+    lookup = rubric_lookup or default_rubric_lookup()
+    if lookup is None:
+        return 0
+    from nbgrader.api import MissingEntry
+
+    marked = 0
+    with course.gradebook() as gb:
+        for student in students:
+            records = {}
+            for path in sorted(course.path("autograded", student, assignment).glob("*.ipynb")):
+                nb = nbformat.read(path, as_version=4)
+                for grade_id, text, points in _writeup_cells(nb):
+                    rubric = lookup(grade_id)
+                    if rubric is None:
+                        continue
+                    rec = mark_text(rubric, text, points)
+                    records[grade_id] = rec
+                    try:
+                        grade = gb.find_grade(grade_id, path.stem, assignment, student)
+                        comment = gb.find_comment(grade_id, path.stem, assignment, student)
+                    except MissingEntry:
+                        continue
+                    grade.auto_score = rec["points"]
+                    grade.needs_manual_grade = grade.manual_score is None
+                    comment.auto_comment = f"{PROVISIONAL_PREFIX}: {rec['points']:g}/{points:g}\n\n{rec['markdown']}"
+                    marked += 1
+            gb.db.commit()
+            if records:
+                p = writeups_path(course, assignment, student)
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_text(json.dumps(records, indent=1))
+    return marked
+
+
+def load_writeups(course: Course, assignment: str, student: str) -> dict:
+    p = writeups_path(course, assignment, student)
+    return json.loads(p.read_text()) if p.is_file() else {}
+
+
+def writeups_html(records: dict) -> str:
+    parts = []
+    for grade_id, rec in records.items():
+        parts.append(f"<h3>Write-up '{html.escape(grade_id)}': provisional {rec['points']:g}/{rec['max_points']:g}</h3>"
+                     f"<p><em>{html.escape(PROVISIONAL_PREFIX)}.</em></p>{rec['html']}")
+    return "\n".join(parts)
