@@ -180,3 +180,59 @@ def test_safety_cross_figure_colours_days():
     assert "5 in total" in ax.get_title()
     with pytest.raises(ValueError, match="columns"):
         safety_cross_figure(pd.DataFrame({"day": [1]}))
+
+
+# ---------------------------------------------------------------- widgets (module 3 and 4 explorers)
+
+
+def _shift_series():
+    # 12 baseline weeks around 15%, then 12 weeks around 30%: a shift any rule set should catch
+    return [15, 16, 14, 17, 15, 13, 16, 15, 14, 17, 16, 15, 29, 31, 30, 28, 32, 30, 29, 31, 33, 30, 28, 31]
+
+
+def test_run_chart_explorer_renders_and_reacts():
+    from qicourse.widgets.measurement import run_chart_explorer
+
+    ex = run_chart_explorer(_shift_series(), ylab="% before noon", intervention=12)
+    first = ex.summary.value
+    assert "Median" in first and "15" in first  # median of the 12 baseline points is 15
+    assert "Unusually long run" in first
+    assert len(ex.plot.outputs) == 1 and "image/png" in ex.plot.outputs[0]["data"]
+    # only the baseline collected so far: no signal yet
+    ex.n_points.value = 12
+    assert "none: the variation looks random" in ex.summary.value
+    # switch the rule set: IHI names a shift instead of Anhøj's long run
+    ex.n_points.value = 24
+    ex.rules.value = "ihi"
+    assert "Shift" in ex.summary.value and "Runs" in ex.summary.value
+    # moving the baseline to all points moves the median up
+    ex.intervention.value = 24
+    assert ex.result.summary["cl"] > 15
+
+
+def test_run_chart_explorer_validates_input():
+    from qicourse.widgets.measurement import run_chart_explorer
+
+    with pytest.raises(ValueError, match="at least 10"):
+        run_chart_explorer([1, 2, 3])
+    with pytest.raises(ValueError, match="missing"):
+        run_chart_explorer([1.0] * 11 + [float("nan")])
+    with pytest.raises(ValueError, match="rules"):
+        run_chart_explorer(list(range(12)), rules="western")
+
+
+def test_baseline_chooser_median_of_patients_not_of_weeks():
+    from qicourse.widgets.measurement import baseline_chooser
+
+    # week 1: 3 patients (10, 20, 90); week 2: 1 patient (100) -> patient median 55, weekly medians 20 and 100
+    times = pd.to_datetime(["2025-01-06 10:00", "2025-01-07 11:00", "2025-01-08 12:00", "2025-01-14 13:00"])
+    ch = baseline_chooser(times, [10, 20, 90, 100], improvement=0.2)
+    assert ch.baseline() == (55.0, 4, 2)
+    assert ch.target() == pytest.approx(44.0)
+    assert "55 minutes" in ch.summary.value and "44 minutes" in ch.summary.value
+    ch.period.index = (0, 0)
+    assert ch.baseline() == (20.0, 3, 1)
+    assert "Few weeks or patients" in ch.summary.value
+    assert "image/png" in ch.plot.outputs[-1]["data"]
+    with pytest.raises(ValueError, match="two weeks"):
+        baseline_chooser(times[:3], [1, 2, 3])
