@@ -41,7 +41,7 @@ def _rate(numerator: float, denominator: float, scale: float = 1.0, digits: int 
 
 
 def _weekend(days: pd.DatetimeIndex) -> np.ndarray:
-    return np.asarray(days.dayofweek >= 5)
+    return np.asarray(days.day_of_week >= 5)
 
 
 # ---------------------------------------------------------------------------------------- falls
@@ -50,7 +50,7 @@ def falls(recipe: dict) -> tuple[pd.DataFrame, dict]:
     rng = np.random.default_rng(recipe["seed"])
     days = _days(recipe)
     occ = recipe["occupancy"]
-    doy = np.asarray(days.dayofyear)
+    doy = np.asarray(days.day_of_year)
     p_occ = occ["mean"] + occ["winter_amplitude"] * np.cos(2 * math.pi * (doy - occ["peak_day_of_year"]) / 365.25)
     obd = rng.binomial(recipe["beds"], np.clip(p_occ, 0, 1))
     intervention = recipe["intervention"]

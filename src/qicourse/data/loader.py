@@ -67,6 +67,8 @@ def _convert(path: Path, col: Column, raw: pd.Series) -> pd.Series:
     values = raw
     if col.categories and isinstance(col.categories[0], int):
         values = pd.to_numeric(raw, errors="coerce").astype("Int64")
+    if col.allowed:
+        _bad(path, col.name, raw, raw.isin(col.allowed) | ~present, f"one of {list(col.allowed)}")
     cats = list(col.categories) if col.categories else sorted(raw.dropna().unique())
     out = pd.Series(pd.Categorical(values, categories=cats, ordered=col.kind == "ordered"),
                     index=raw.index, name=col.name)

@@ -40,7 +40,9 @@ class Column:
     unit: str
     meaning: str
     categories: tuple = ()
-    """fixed category order for `ordered` columns (and allowed values for `category` ones)"""
+    """fixed categories (in order, for `ordered` columns); empty: the values present, sorted"""
+    allowed: tuple = ()
+    """values a `category` column may take when its categories are the values present"""
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def _c(name, kind, unit, meaning, categories=()):
     return Column(name, kind, unit, meaning, tuple(categories))
 
 
-_WARD = _c("ward", "category", "", "ward (see the ward list in datasets/README.md)")
+_WARD = Column("ward", "category", "", "ward (see the ward list in datasets/README.md)", allowed=tuple(WARDS))
 
 DATASETS: dict[str, Dataset] = {
     d.name: d
