@@ -455,3 +455,25 @@ def test_plot_labels_on_categorical_x(plt):
     labels = [f"M{i}" for i in range(20)]
     ax = plot_qic(qic(STABLE, x=labels))
     assert [t.get_text() for t in ax.get_xticklabels()][0] == "M0"
+
+
+# ---------------------------------------------------------------- calibration (light)
+
+
+def _rate(chart, rules, n, reps, seed):
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(reps):
+        res = quiet(rng.normal(size=n), chart=chart, rules=rules)
+        hits += bool(res.points["signal"].any() or res.summary["runs_signal"])
+    return hits / reps
+
+
+def test_calibration_on_stable_processes():
+    """On stable data, do Anhøj's run rules signal about 5 %, 3-sigma as theory says, IHI more?"""
+    anhoej = _rate("run", "anhoej", 50, 400, seed=11)
+    assert 0.01 <= anhoej <= 0.10
+    shewhart = _rate("i", "shewhart", 100, 400, seed=12)
+    # P(any of 100 normal points beyond 3 sigma) = 1 - 0.9973^100 = 0.237 (limits estimated)
+    assert 0.15 <= shewhart <= 0.33
+    assert _rate("run", "ihi", 24, 200, seed=13) > anhoej
