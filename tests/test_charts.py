@@ -477,3 +477,20 @@ def test_calibration_on_stable_processes():
     # P(any of 100 normal points beyond 3 sigma) = 1 - 0.9973^100 = 0.237 (limits estimated)
     assert 0.15 <= shewhart <= 0.33
     assert _rate("run", "ihi", 24, 200, seed=13) > anhoej
+
+
+def test_python_dates_become_datetimes():
+    """Are datetime.date objects on the x axis turned into datetimes for date formatting?"""
+    import datetime as dt
+
+    res = qic(STABLE, x=[dt.date(2025, 1, 1) + dt.timedelta(days=7 * i) for i in range(20)])
+    assert pd.api.types.is_datetime64_any_dtype(res.points["x"])
+
+
+def test_freeze_with_later_phase():
+    """With freeze and part, does the later phase use all its own points?"""
+    y = STABLE + [v + 10 for v in STABLE]
+    res = qic(y, chart="i", freeze=12, part=[20])
+    assert res.phases[0]["cl"] == pytest.approx(np.mean(STABLE[:12]))
+    assert res.phases[0]["n_baseline"] == 12
+    assert res.phases[1]["cl"] == pytest.approx(np.mean(STABLE) + 10)

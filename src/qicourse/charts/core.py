@@ -246,8 +246,9 @@ def qic(
     rules : ``anhoej`` (default, qicharts2), ``ihi`` (Perla et al. 2011), ``mdc`` (Making Data
         Count) or ``shewhart`` (3-sigma only). On control charts a point outside the limits is
         always a signal. See ``RULES.md`` for exact definitions.
-    freeze : the first ``freeze`` points are the baseline for the centre and limits, which are
-        then extended to later points of that phase (later phases use all their own points).
+    freeze : the first ``freeze`` points (positions 0..freeze-1) are the baseline: each phase's
+        centre and limits come from its baseline points and extend over the whole phase; a
+        phase with no baseline points (a later ``part``) uses all its own points.
     part : positions (0-based) where a new phase starts; each phase gets its own centre and
         limits. ``part=[30]`` is qicharts2's ``part = 30``.
     exclude : 0-based positions (or a boolean mask) left out of the centre and limit
@@ -416,7 +417,10 @@ def qic(
     if x is None:
         x_col = np.arange(1, total + 1)
     else:
-        x_col = pd.Series(x).to_numpy()
+        xs = pd.Series(list(x) if not isinstance(x, (pd.Series, pd.Index, np.ndarray)) else x)
+        if pd.api.types.infer_dtype(xs, skipna=True) in ("date", "datetime", "datetime64"):
+            xs = pd.to_datetime(xs)
+        x_col = xs.to_numpy()
     points = pd.DataFrame(
         {
             "x": x_col,
