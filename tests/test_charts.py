@@ -494,3 +494,22 @@ def test_freeze_with_later_phase():
     assert res.phases[0]["cl"] == pytest.approx(np.mean(STABLE[:12]))
     assert res.phases[0]["n_baseline"] == 12
     assert res.phases[1]["cl"] == pytest.approx(np.mean(STABLE) + 10)
+
+
+def test_infinite_values_rejected():
+    """Is an infinite value a clear error rather than silent NaN limits?"""
+    with pytest.raises(ValueError, match="finite"):
+        qic(STABLE[:-1] + [np.inf])
+
+
+def test_rule_table_documents_every_rule_set_and_rule():
+    """Do RULES.md and the package docstring both name every rule set and rule?"""
+    from pathlib import Path
+
+    import qicourse.charts as charts
+
+    rules_md = (Path(charts.__file__).parent / "RULES.md").read_text()
+    for name, rules in RULE_SETS.items():
+        assert f"``{name}``" in charts.__doc__ and f"`{name}`" in rules_md
+        for rule in rules:
+            assert f"`{rule}`" in rules_md

@@ -273,6 +273,8 @@ def qic(
     total = y_in.size
     if total == 0:
         raise ValueError("y is empty")
+    if np.isinf(y_in).any() or (n_in is not None and np.isinf(n_in).any()):
+        raise ValueError("y and n must be finite numbers (found an infinite value)")
     ok = ~np.isnan(y_in)
     if n_in is not None:
         ok &= ~np.isnan(n_in)

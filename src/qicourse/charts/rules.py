@@ -4,8 +4,20 @@ Every function takes the values of one phase in time order (no missing values) a
 ``(flag, side)`` arrays: ``flag`` marks the points that are part of the pattern and ``side`` is
 +1 (high / increasing) or -1 (low / decreasing) for flagged points, 0 elsewhere.
 
-Sources of each rule, and how each treats ties and points on the centre line, are in the
-table in ``RULES.md`` beside this module (repeated in the package docstring).
+Sources:
+
+* ``outside_limits``: Shewhart 3-sigma limits (Montgomery, *Introduction to Statistical Quality
+  Control*, ch. 6-7).
+* ``anhoej_long_run``: Anhøj J, Olesen AV. Run charts revisited. PLoS ONE 2014;9:e113825, as
+  implemented in qicharts2 ``runs.analysis`` (longest run > round(log2 n) + 3, Schilling 2012).
+* ``ihi_shift``, ``ihi_trend``: Perla RJ, Provost LP, Murray SK. The run chart: a simple
+  analytical tool for learning from variation in healthcare processes. BMJ Qual Saf
+  2011;20:46-51.
+* ``mdc_trend``, ``mdc_two_of_three``, ``mdc_shift``: NHS England, Making Data Count (2019);
+  NHSRplotthedots ``R/ptd_calculate_point_type.R`` (MIT).
+
+How each treats ties and points on the centre line is tabulated in ``RULES.md`` beside this
+module and in the package docstring.
 """
 
 from __future__ import annotations
