@@ -7,6 +7,8 @@ learner has to read for meaning rather than match a handful of templates.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 THEMES = [
@@ -62,7 +64,8 @@ _PATIENT = {
             "I was seen in A&E within the hour, which I didn't expect, and {feel_pos}.",
             "The wait for my scan was much shorter than last time and {staff} kept me updated.",
             "Everything moved quickly once I was on {ward}; tests were done {when} without fuss.",
-            "We hardly waited at all for the results, {feel_pos}.",
+            "We hardly waited at all for the results and {feel_pos}.",
+            "{relative_cap} was seen quickly in A&E and was settled on {ward} the same evening.",
         ],
         "negative": [
             "We waited {duration} in A&E before anyone saw {relative}, and {feel_neg}.",
@@ -91,7 +94,7 @@ _PATIENT = {
     },
     "staff attitude and kindness": {
         "positive": [
-            "{staff} on {ward} were kind and patient with {relative}, and {feel_pos}.",
+            "{staff} on {ward} could not have been kinder to {relative}, and {feel_pos}.",
             "Nothing was too much trouble for {staff}, even {when} when they were rushed off their feet.",
             "{staff} held my hand before the procedure and {feel_pos}.",
             "Every single person treated {relative} with dignity and real warmth.",
@@ -125,6 +128,7 @@ _PATIENT = {
             "The ward was calm at night and I got the best sleep I'd had in weeks.",
             "They gave me earplugs and an eye mask, which helped a lot with {noise}.",
             "Staff kept their voices down overnight, so I actually slept.",
+            "The night staff kept the bay quiet so {relative} could finally get some sleep.",
         ],
         "negative": [
             "I barely slept because of {noise} {when}.",
@@ -132,6 +136,7 @@ _PATIENT = {
             "{noise} kept me awake most nights on {ward}, and {feel_neg}.",
             "I was woken {when} for obs and then couldn't get back off because of {noise}.",
             "It's hard to get better when you can't sleep for {noise}.",
+            "{relative_cap} hardly slept for {noise} and was exhausted every time we visited.",
         ],
     },
     "discharge process": {
@@ -153,6 +158,7 @@ _PATIENT = {
             "My pain was checked regularly and the painkillers came on time.",
             "{staff} sorted out my pain relief quickly after my operation and {feel_pos}.",
             "The pain team came to see me {when} and got it under control.",
+            "{staff} kept on top of {relative}'s pain, which was a huge relief to us all.",
         ],
         "negative": [
             "I was in agony {when} and it took {duration} to get any pain relief.",
@@ -165,6 +171,7 @@ _PATIENT = {
         "positive": [
             "Even though they were clearly short-staffed, {staff} never made me feel rushed.",
             "The ward seemed well staffed and someone always came when I buzzed.",
+            "Even with the ward so busy, someone always came quickly when {relative} needed help.",
         ],
         "negative": [
             "There were only {number} nurses for the whole bay {when}, they were run ragged.",
@@ -178,6 +185,7 @@ _PATIENT = {
             "The ward was spotless and the cleaners were lovely.",
             "Everything on {ward} was clean and tidy, even the bathrooms.",
             "I saw staff cleaning their hands every time, which reassured me.",
+            "{relative_cap}'s bed space was spotless every time we visited.",
         ],
         "negative": [
             "The toilet in our bay wasn't cleaned {when} and it smelt awful.",
@@ -273,6 +281,9 @@ _STAFF = {
         ],
     },
 }
+_SELF_ONLY_FEELINGS = {"I felt safe", "I felt properly looked after", "I felt like a nuisance",
+                       "it knocked my confidence"}
+_PROXY_SHARE = 0.35  # patient comments written by a relative
 _FEEL_NEG_STAFF = ["morale is on the floor", "people are burning out", "I'm thinking of leaving",
                    "it isn't sustainable", "we are exhausted"]
 
@@ -286,8 +297,8 @@ _OPENERS = {
         "I'm writing on behalf of {relative}. ", "My first time in hospital since I was a child. ",
     ],
     "staff": [
-        "", "", "As a {role} on {ward}: ", "I work {shift} on {ward}. ",
-        "Speaking as a {role}, ", "From where I stand as a {role}, ", "Honestly? ",
+        "", "", "As {a_role} on {ward}: ", "I work {shift} on {ward}. ",
+        "Speaking as {a_role}, ", "From where I stand as {a_role}, ", "Honestly? ",
         "Been here three years now. ", "Newly qualified here. ",
     ],
 }
@@ -298,7 +309,7 @@ _CLOSERS = {  # by source, then by the comment's overall sentiment
                      " Keep up the good work.", " Thank you all so much."],
         "negative": [" Something needs to change.", " Would be nice to see this looked at.",
                      " Not what you expect from the NHS.", " Please sort this out."],
-        "mixed": [" I'd still recommend the ward.", " Mostly good though.", " Room for improvement."],
+        "mixed": [" I'd still recommend the ward.", " A mixed experience overall.", " Room for improvement."],
     },
     "staff": {
         "any": ["", "", "", " Small changes would help a lot."],
@@ -322,14 +333,31 @@ def _slot_values(rng: np.random.Generator, ward: str) -> dict[str, str]:
     values["noise2"] = _pick(rng, [n for n in _SLOTS["noise"] if n != values["noise"]])
     values["relative_cap"] = values["relative"][0].upper() + values["relative"][1:]
     values["feel_neg_staff"] = _pick(rng, _FEEL_NEG_STAFF)
+    article = "an" if values["role"][0] in "aeiouAEIOU" or values["role"] in ("F1", "F2", "HCA", "OT") else "a"
+    values["a_role"] = f"{article} {values['role']}"
     values["ward"] = ward if ward in ("AMU", "ED") else f"{ward} ward"
     return values
 
 
-def _fill(template: str, rng: np.random.Generator, values: dict[str, str]) -> str:
-    # feelings are drawn afresh per sentence so two sentences do not repeat the same phrase
-    return template.format(**{**values, "feel_pos": _pick(rng, _SLOTS["feel_pos"]),
-                              "feel_neg": _pick(rng, _SLOTS["feel_neg"])})
+def _voice(template: str) -> str:
+    """'proxy' if a relative is the patient, 'self' if the writer is the patient, else 'any'."""
+    if "{relative" in template:
+        return "proxy"
+    return "self" if re.search(r"\b(I|I'm|I've|I'd|my|me|My)\b", template) else "any"
+
+
+def _pick_voiced(rng: np.random.Generator, templates: list[str], voice: str) -> str:
+    fits = [t for t in templates if _voice(t) in (voice, "any")]
+    return _pick(rng, fits or templates)
+
+
+def _fill(template: str, rng: np.random.Generator, values: dict[str, str], voice: str = "self") -> str:
+    # feelings are drawn afresh per sentence so two sentences do not repeat the same phrase;
+    # a relative writing does not say "I felt safe" about someone else's stay
+    feel = {k: [f for f in _SLOTS[k] if voice != "proxy" or f not in _SELF_ONLY_FEELINGS]
+            for k in ("feel_pos", "feel_neg")}
+    return template.format(**{**values, "feel_pos": _pick(rng, feel["feel_pos"]),
+                              "feel_neg": _pick(rng, feel["feel_neg"])})
 
 
 def _lower_first(text: str) -> str:
@@ -349,14 +377,16 @@ def compose_comment(rng: np.random.Generator, source: str, ward: str,
     """One comment covering `themes` with the given sentiments, in the voice of `source`."""
     bank = _PATIENT if source == "patient" else _STAFF
     values = _slot_values(rng, ward)
+    # the patient writes, or a relative writes about them; staff write as themselves
+    voice = ("proxy" if rng.random() < _PROXY_SHARE else "self") if source == "patient" else "self"
     sentences = []
     for i, (theme, pos) in enumerate(zip(themes, positive)):
-        s = _fill(_pick(rng, bank[theme]["positive" if pos else "negative"]), rng, values)
+        s = _fill(_pick_voiced(rng, bank[theme]["positive" if pos else "negative"], voice), rng, values, voice)
         if i:
             join = _pick(rng, _JOIN_CONTRAST if pos != positive[i - 1] else _JOIN_SAME)
             s = join + (_lower_first(s) if join else s)
         sentences.append(_sentence_case(s))
-    opener = _fill(_pick(rng, _OPENERS[source]), rng, values)
+    opener = _fill(_pick_voiced(rng, _OPENERS[source], voice), rng, values, voice)
     overall = "positive" if all(positive) else "negative" if not any(positive) else "mixed"
     closer = _pick(rng, _CLOSERS[source]["any"] + _CLOSERS[source][overall])
     if opener.endswith(", "):
