@@ -12,8 +12,8 @@ rule set      rules (source)                             point on the centre lin
 ============  =========================================  ==========================  ========================  ==========================
 ``anhoej``    3-sigma (control charts); longest run >    ignored: neither breaks     no trend rule             none by default
 (default)     round(log2 n)+3; crossings <               nor extends a run, not      (Anhøj & Olesen 2014      (``screen_mr=True``
-              qbinom(0.05, n-1, 0.5). Anhøj & Olesen      counted in n useful         found it useless)         drops MR >= 3.267 MR-bar)
-              2014; qicharts2 ``runs.analysis``
+              qbinom(0.05, n-1, 0.5). Anhøj & Olesen      counted in n useful         found it useless)         drops MR >= 3.267 MR-bar,
+              2014; qicharts2 ``runs.analysis``                                                                as qicharts2 does)
 ``ihi``       3-sigma (control charts); shift 6+ on one  ignored: neither breaks     equal successive values   none by default
               side; trend 5+ up or down; too few/many    nor extends a shift, not    count once: a tie neither
               runs (Swed-Eisenhart, 5 % two-sided).      counted in n useful         breaks nor extends

@@ -14,16 +14,18 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 
-# anchors.md B2 (qicharts2 formulas, table for n = 10..40): n -> (longest_run_max, crossings_min)
-ANCHORS_B2 = dict(
-    (int(n), tuple(int(v) for v in lc.split("/")))
-    for n, lc in (item.split(":") for item in (
-        "10:6/2 11:6/2 12:7/3 13:7/3 14:7/4 15:7/4 16:7/4 17:7/5 18:7/5 19:7/6 20:7/6 21:7/6 "
-        "22:7/7 23:8/7 24:8/8 25:8/8 26:8/8 27:8/9 28:8/9 29:8/10 30:8/10 31:8/11 32:8/11 "
-        "33:8/11 34:8/12 35:8/12 36:8/13 37:8/13 38:8/14 39:8/14 40:8/14").split())
-)
-# unaettie.com FAQ "Length of run in a run chart", Tables 1-2: upper limit of the longest run
-# (round(log2 n) + 3) for n = 10..100 (the published table goes to 109).
+# qicharts2 vignette (vignettes/qicharts2.html, rendered 2021-11-16 by R from qicharts2.Rmd),
+# "Appendix 2: Critical values for longest run and number of crossings", n = 10..100.
+VIGNETTE_LONGEST = {n: 6 if n < 12 else 7 if n < 23 else 8 if n < 46 else 9 if n < 91 else 10 for n in range(10, 101)}
+VIGNETTE_CROSSINGS = dict(zip(range(10, 101), [
+    2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 6, 6, 7, 7, 8, 8, 8, 9, 9, 10,  # n = 10..29
+    10, 11, 11, 11, 12, 12, 13, 13, 14, 14, 14, 15, 15, 16, 16, 17, 17, 17, 18, 18,  # 30..49
+    19, 19, 20, 20, 21, 21, 21, 22, 22, 23, 23, 24, 24, 25, 25, 25, 26, 26, 27, 27,  # 50..69
+    28, 28, 29, 29, 29, 30, 30, 31, 31, 32, 32, 33, 33, 34, 34, 34, 35, 35, 36, 36,  # 70..89
+    37, 37, 38, 38, 39, 39, 39, 40, 40, 41, 41,  # 90..100
+]))
+# unaettie.com FAQ "Length of run in a run chart", Tables 1-2: the same longest-run limits
+# (round(log2 n) + 3), printed independently for n = 10..109.
 UNAETTIE_UL = {n: 6 if n < 12 else 7 if n < 23 else 8 if n < 46 else 9 if n < 91 else 10 for n in range(10, 101)}
 
 
@@ -61,8 +63,8 @@ def main():
         f.write("n_useful,longest_run_max,crossings_min,published_longest_run_max,published_crossings_min\n")
         for n in range(10, 101):
             lr = round(log2(n)) + 3
-            pub = ANCHORS_B2.get(n)
-            f.write(f"{n},{lr},{crossings_min(n)},{UNAETTIE_UL[n]},{pub[1] if pub else ''}\n")
+            assert VIGNETTE_LONGEST[n] == UNAETTIE_UL[n]  # the two published tables agree
+            f.write(f"{n},{lr},{crossings_min(n)},{VIGNETTE_LONGEST[n]},{VIGNETTE_CROSSINGS[n]}\n")
     # Balestracci, Quality Digest (Oct 2008) "An Underrated Test for Run Charts", figure 2: 16 points -> 5-12 runs
     published = {16: (5, 12)}
     with open(HERE / "ihi_runs_limits.csv", "w") as f:
