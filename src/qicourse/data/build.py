@@ -147,10 +147,10 @@ def _effects(name: str, t: dict) -> list[str]:
                 *[f"Special cause {d['date']}: {d['description']} On time about {d['on_time']:.0%} on every ward."
                   for d in t["special_cause_days"]]]
     if name == "feedback":
-        return ["Themes (hidden; per comment in the truth file): " + "; ".join(t["themes"]) + ".",
-                f"{t['realised']['two_theme_comments']} of {t['realised']['comments']} comments carry two themes. "
-                "Staff comments are dominated by staffing pressure; patient comments by kindness, waiting and "
-                "communication.", t["planted"]["description"] + "."]
+        return [f"{len(t['themes'])} themes, kept hidden so learners can find them: their names, each "
+                "comment's themes and sentiment, and the theme mix by source are in feedback.truth.json only.",
+                f"{t['realised']['two_theme_comments']} of {t['realised']['comments']} comments carry two themes; "
+                "patient and staff comments differ in their theme mix; one ward has an over-represented theme."]
     if name == "patients":
         r = t["realised"]
         return [f"Interpreter needed for {r['interpreter_needed_share']:.1%} of patients; IMD quintile shares "
@@ -158,6 +158,29 @@ def _effects(name: str, t: dict) -> list[str]:
                 "Minority ethnic groups live more often in deprived areas and need an interpreter more often; "
                 "older patients are more often White. The planted inequities are in the sepsis times."]
     return []
+
+
+# Ranges a reader can rely on; each is asserted by tests/test_data_effects.py.
+PLAUSIBLE = {
+    "falls": ["monthly falls rate 2-10 per 1,000 OBD in at least three months in four, every month "
+              "within 0-16 (Poisson noise on about 800 OBD a month); occupancy 80-100%",
+              "harm levels add up to falls"],
+    "sepsis": ["baseline median 60-120 minutes, right-skewed (mean above median)",
+               "5-10 patients a week on average; every patient triggered (NEWS2 5+ or a red flag)",
+               "antibiotics_time - trigger_time = minutes_to_antibiotics"],
+    "vte": ["baseline completion 80-90%; assessed never exceeds admissions"],
+    "discharges": ["length of stay median 4-6 days, right-skewed (skewness > 1), at least 1 day",
+                   "discharge times 08:00-22:00; before-noon flag agrees with the time",
+                   "readmission rise after the intervention under 5 percentage points"],
+    "incidents": ["top three categories at least 55% of reports; no/low harm at least 90%; deaths under 1%",
+                  "3-6 reports a day; falls most often on Rowan"],
+    "news2": ["on time never exceeds due; the outage day under 60% on every ward"],
+    "feedback": ["at least 90% of comments unique; every theme in 20+ comments, both favourable and "
+                 "unfavourable; 15-40% of comments with two themes",
+                 "FFT rating for every patient comment, none for staff; better ratings for positive comments"],
+    "patients": ["interpreter needed 3-12%; IMD quintile 1 the most common; White 50-80%, Asian 10%+; "
+                 "aged 70+ at least 35%; female 45-55%"],
+}
 
 
 def data_dictionary(generated: dict[str, tuple[pd.DataFrame, dict]]) -> str:
@@ -186,5 +209,6 @@ def data_dictionary(generated: dict[str, tuple[pd.DataFrame, dict]]) -> str:
         for c in spec.columns:
             kind = c.kind + (f" ({' < '.join(map(str, c.categories))})" if c.kind == "ordered" else "")
             out.append(f"| `{c.name}` | {kind} | {c.unit} | {c.meaning} |")
-        out += ["", "Planted effects:", ""] + [f"- {line}" for line in _effects(name, t)] + [""]
+        out += ["", "Planted effects:", ""] + [f"- {line}" for line in _effects(name, t)]
+        out += ["", "Plausible ranges (checked by the tests):", ""] + [f"- {line}" for line in PLAUSIBLE[name]] + [""]
     return "\n".join(out)

@@ -201,7 +201,8 @@ DATASETS: dict[str, Dataset] = {
                 _c("patient_id", "str", "", "pseudonymised hospital number"),
                 _c("age_band", "ordered", "years", "age at the episode", AGE_BANDS),
                 _c("sex", "category", "", "sex as recorded", ["Female", "Male"]),
-                _c("ethnicity_group", "category", "", "ONS 2021 high-level ethnic group", ETHNICITY_GROUPS),
+                _c("ethnicity_group", "category", "", "ONS 2021 high-level ethnic group (or Not stated, "
+                   "as in hospital records)", ETHNICITY_GROUPS),
                 _c("imd_quintile", "ordered", "", "IMD 2019 quintile of home area, 1 = most deprived",
                    IMD_QUINTILES),
                 _c("interpreter_needed", "bool", "", "an interpreter is needed for clinical conversations"),
