@@ -247,6 +247,20 @@ def test_sepsis_model_fits_every_segment(sepsis):
         assert abs(r.mean()) < 2.576 * r.std(ddof=1) / math.sqrt(len(r)), f"segment from {a:%Y-%m-%d}"
 
 
+def test_sepsis_baseline_and_final_phase_are_stable(sepsis):
+    """No trend in the baseline or after the ramp has settled: weekly median minutes show no run-chart
+    signal and the slope of log(minutes) on time has |t| < 3."""
+    s, t = sepsis
+    lag = max(t["planted_inequity"]["least_deprived_first"]["lag_days_by_imd_quintile"].values())
+    first = pd.Timestamp(t["pdsa_cycles"][0]["date"])
+    settled = pd.Timestamp(t["pdsa_cycles"][-1]["date"]) + pd.Timedelta(days=lag)
+    for part in (s[s["trigger_time"] < first], s[s["trigger_time"] >= settled]):
+        weekly = part.groupby(part["trigger_time"].dt.to_period("W"))["minutes_to_antibiotics"].median()
+        assert not runs_signal(weekly)["signal"]
+        days = (part["trigger_time"] - part["trigger_time"].min()).dt.total_seconds() / 86400
+        assert abs(slope_t(np.log(part["minutes_to_antibiotics"]), days)) < 3
+
+
 def test_each_pdsa_step_is_present(sepsis):
     """Across each cycle's date: effective cycles shorten the time (95% CI below 0; the planted change
     inside the 99% CI); the abandoned cycle changes nothing (95% CI contains 0)."""
