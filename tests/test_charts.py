@@ -513,3 +513,16 @@ def test_rule_table_documents_every_rule_set_and_rule():
         assert f"``{name}``" in charts.__doc__ and f"`{name}`" in rules_md
         for rule in rules:
             assert f"`{rule}`" in rules_md
+
+
+def test_runs_rules_name_the_phase_signal(plt):
+    """Is the runs test that fired named in the summary and in the plot legend?"""
+    from qicourse.charts import plot_qic
+
+    y = [1, 2, 1, 2, 1, 2, 8, 9, 8, 9, 8, 9] * 2
+    res = qic(y)
+    assert res.summary["runs_rules"] == ["anhoej_few_crossings"]
+    labels = [t.get_text() for t in plot_qic(res).get_legend().get_texts()]
+    assert any(RULE_LABELS["anhoej_few_crossings"] in label for label in labels)
+    assert qic([1, 9] * 10, rules="ihi").summary["runs_rules"] == ["ihi_too_many_runs"]
+    assert qic(STABLE).summary["runs_rules"] == []

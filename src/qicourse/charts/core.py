@@ -52,7 +52,8 @@ class QicResult:
     summary: dict
     """the last phase's summary plus ``variation_icon`` and ``assurance`` (see ``phases``)"""
     phases: list[dict]
-    """one summary per phase: n_obs, n_useful, runs, crossings, longest_run, limits, signals"""
+    """one summary per phase: n_obs, n_useful, runs, crossings, longest_run, their limits,
+    runs_signal and runs_rules (which runs tests fired), signals, last cl/ucl/lcl"""
     chart: str
     """chart type: run, i, mr, p, u, c, g or t"""
     rules: str
@@ -356,12 +357,19 @@ def qic(
         counts = count_runs(yv, cl)
         lrmax, cmin = anhoej_limits(counts["n_useful"])
         rmin, rmax = ihi_runs_limits(counts["n_useful"])
-        ph_runs_signal = False
+        runs_rules = []
         if chart != "mr" and counts["n_useful"] > 0:
             if rules == "anhoej":
-                ph_runs_signal = counts["longest_run"] > lrmax or counts["crossings"] < cmin
+                if counts["longest_run"] > lrmax:
+                    runs_rules.append("anhoej_long_run")
+                if counts["crossings"] < cmin:
+                    runs_rules.append("anhoej_few_crossings")
             elif rules == "ihi":
-                ph_runs_signal = counts["runs"] < rmin or counts["runs"] > rmax
+                if counts["runs"] < rmin:
+                    runs_rules.append("ihi_too_few_runs")
+                if counts["runs"] > rmax:
+                    runs_rules.append("ihi_too_many_runs")
+        ph_runs_signal = bool(runs_rules)
         runs_signal[idx] = ph_runs_signal
 
         fired = []
@@ -396,6 +404,7 @@ def qic(
                 "runs_min": rmin,
                 "runs_max": rmax,
                 "runs_signal": bool(ph_runs_signal),
+                "runs_rules": runs_rules,
                 "n_signals": int((ph_rule != "").sum()),
                 "n_outside_limits": int(fired[0][1].sum()) if fired and fired[0][0] == "outside_limits" else 0,
                 "cl": float(cl[-1]) * multiply,

@@ -82,12 +82,14 @@ def plot_qic(
     xlab: str | None = None,
     style: str = "default",
     legend: bool = True,
+    value_labels: bool = True,
 ):
     """Draw the chart on ``ax`` (a new figure if None) and return the Axes.
 
     Data points and line, centre line (dashed when the phase's runs test fires, as qicharts2
     does), stepped limits, the target, phase separators, and signals marked by rule (default
-    style) or by improvement/concern (``style="mdc"``), named in the legend.
+    style) or by improvement/concern (``style="mdc"``), named in the legend. With
+    ``value_labels`` the last centre and limit values are written at the right-hand end.
     """
     if style not in ("default", "mdc"):
         raise ValueError("style must be 'default' or 'mdc'")
@@ -99,17 +101,21 @@ def plot_qic(
     xv, is_date = _x_values(pts)
     handles: dict[str, Line2D] = {}
 
+    phase_info = {p["phase"]: p for p in result.phases}
+    centre_name = "Median" if result.chart in ("run", "g") else "Mean"
     for ph in pd.unique(pts["phase"]):
         sel = (pts["phase"] == ph).to_numpy()
         xs = xv[sel]
         d = pts[sel]
         ax.plot(xs, d["y"], color="#4d4d4d", lw=1, marker="o", ms=3.5, zorder=2)
         if d["cl"].notna().any():
-            dashed = bool(d["runs_signal"].any())
+            runs_rules = phase_info.get(int(ph), {}).get("runs_rules", [])
+            dashed = bool(runs_rules)
             ax.step(xs, d["cl"], where="mid", color="#1a1a1a", lw=1.6, ls="--" if dashed else "-", zorder=1)
-            label = "Centre line (runs signal)" if dashed else (
-                "Median" if result.chart in ("run", "g") else "Mean"
-            )
+            if dashed:
+                label = f"{centre_name}, runs signal: " + "; ".join(RULE_LABELS[r] for r in runs_rules)
+            else:
+                label = centre_name
             handles.setdefault(label, Line2D([], [], color="#1a1a1a", lw=1.6, ls="--" if dashed else "-"))
         for col in ("ucl", "lcl"):
             if d[col].notna().any():
@@ -147,6 +153,8 @@ def plot_qic(
                     handles[label] = Line2D([], [], ls="", marker=_MDC_MARKER[var], color=colour, ms=7)
         _draw_icons(ax, result)
 
+    if value_labels:
+        _label_last_values(ax, pts, xv)
     if (pts["phase"] > 1).any():
         starts = pts.index[pts["phase"].diff().fillna(0) > 0]
         for i in starts:
@@ -174,6 +182,19 @@ def plot_qic(
     ax.grid(axis="y", color="#e6e6e6", lw=0.6)
     ax.set_axisbelow(True)
     return ax
+
+
+def _label_last_values(ax, pts: pd.DataFrame, xv) -> None:
+    """Write the last phase's final centre and limit values just above the line ends."""
+    valid = pts.index[~pts["skipped"].to_numpy()]
+    if len(valid) == 0:
+        return
+    last = valid[-1]
+    for col, name in (("cl", "CL"), ("ucl", "UCL"), ("lcl", "LCL")):
+        v = pts.at[last, col]
+        if pd.notna(v):
+            ax.annotate(f"{name} {v:.3g}", (xv[last], v), xytext=(0, 2), textcoords="offset points",
+                        fontsize=7, ha="right", va="bottom", color="#333333")
 
 
 def _draw_icons(ax, result: QicResult) -> None:

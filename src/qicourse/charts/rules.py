@@ -35,6 +35,10 @@ RULE_LABELS = {
     "mdc_trend": "Trend: 7 points rising or falling (MDC)",
     "mdc_two_of_three": "2 of 3 points near a limit (MDC)",
     "mdc_shift": "Shift: 7 points on one side of the mean (MDC)",
+    # phase-level runs tests (summary["runs_rules"]; the centre line is drawn dashed)
+    "anhoej_few_crossings": "Unusually few crossings (Anhøj)",
+    "ihi_too_few_runs": "Too few runs (IHI)",
+    "ihi_too_many_runs": "Too many runs (IHI)",
 }
 
 #: point rules applied by each rule set, in priority order (the first that fires is `rule`)
