@@ -113,8 +113,10 @@ def _measure(ctx: Context) -> Hit:
     return _smart_field("measure", ctx)
 
 
-_QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|number|time|median|mean|average|minutes|hours|"
-                    r"days|count|ratio)\b|%|per\s+1,?000", re.I)
+# a bare "number of falls" is a count without a denominator or period: not yet countable as a measure
+_QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|time|median|mean|average|minutes|hours|"
+                    r"days|ratio)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|month|year)\b|"
+                    r"\b(?:daily|weekly|monthly|a day|a week|a month)\b", re.I)
 
 
 @detector("smart.measure_specific",
@@ -124,7 +126,8 @@ def _measure_specific(ctx: Context) -> Hit:
     s = ctx.smart
     if s.measure is None:
         return Hit(False)
-    units = [q.unit for q in (s.baseline, s.target) if q is not None and q.unit]
+    units = [q.unit for q in (s.baseline, s.target) if q is not None and q.unit
+             and getattr(q, "kind", "absolute") == "absolute"]
     ok = bool(_QUANT.search(s.measure)) or any(u == "%" or "per" in u or u in ("minutes", "hours") for u in units)
     return Hit(ok, [s.measure] if ok else [])
 
@@ -148,7 +151,7 @@ def _time(ctx: Context) -> Hit:
                                  "'the end of the rotation'.")
 def _time_specific(ctx: Context) -> Hit:
     tf = ctx.smart.time_frame
-    ok = tf is not None and (tf.kind in ("date", "duration") or bool(re.search(r"\d|january|february|march|april|"
+    ok = tf is not None and (tf.kind in ("date", "duration") or bool(re.search(r"\b(?:19|20)\d{2}\b|\d{1,2}/\d|january|february|march|april|"
                                                                               r"may|june|july|august|september|"
                                                                               r"october|november|december",
                                                                               tf.text, re.I)))
@@ -189,10 +192,23 @@ def _states_result(ctx: Context) -> Hit:
     s = ctx.smart
     spans = [v for k, v in s.spans.items() if k in ("direction", "measure")]
     if not spans:
-        m = re.search(r"\bimprov\w*\b|\bbetter\b|\bsafer\b|\bquicker\b|\bfaster\b", s.aim_text, re.I)
+        m = re.search(r"\bimprov\w*\b|\bbetter\b|\bsafer\b|\bquicker\b|\bfaster\b|\b(?:more|less) \w+|"
+                      r"\befficien\w*|\btimel\w*", s.aim_text, re.I)
         if m:
             spans = [quote(s.aim_text, m.start(), m.end())]
+    if any(m.code == "audit" for m in s.misconceptions):  # measuring against a standard is not a result
+        spans = []
     return Hit(bool(spans), spans)
+
+
+@detector("smart.aim_stated", "State your aim explicitly (\"Our aim was to ...\").")
+def _aim_stated(ctx: Context) -> Hit:
+    """The text states an aim: it is an aim section, or an aim sentence is signposted."""
+    s = ctx.smart
+    cue = re.search(r"\b(?:aim(?:s|ed)?|objective|goal|target|we (?:will|want to|set out to|intend to)|"
+                    r"I (?:will|want to))\b", s.aim_text, re.I)
+    return Hit(bool(cue) or ctx.text.lower().startswith(("aim", "specific aim", "smart aim", "objective")),
+               [s.aim_text] if cue else [])
 
 
 @detector("smart.is_smart", "Make the aim SMART: direction, measure, numeric target and time frame.")
@@ -232,13 +248,21 @@ _PREDICT = re.compile(r"\b(?:predict\w*|we expect\w*|I expect\w*|expected|hypoth
                       r"we think (?:that )?(?:this|it)\s+will|we believe (?:that )?(?:this|it)\s+will)\b", re.I)
 _QUANTITY = re.compile(r"\d+\s*(?:%|per ?cent|percent|/\s*\d+|out of|of (?:the )?(?:\d+|first|next)|minutes|mins|"
                        r"hours|patients|more|fewer|less)|\b(?:at least|over|under|fewer than|more than|half|"
-                       r"a third|most|all|none|majority|double|halve)\b", re.I)
+                       r"a third|all|none|no|every|double|halve)\b", re.I)
+
+
+_NEGATED_PREDICTION = re.compile(r"\b(?:did not|didn't|do not|don't|no|without|never|forgot to|not)\s+(?:\w+\s+){0,2}"
+                                 r"(?:predict\w*|expect\w*|hypothes\w*)", re.I)
 
 
 def _prediction_sentences(text: str) -> list[str]:
-    return [s for s in sentences(text) if _PREDICT.search(s) and not re.search(
-        r"\b(?:than|as|against|with|versus|vs)\s+(?:we\s+)?(?:had\s+)?predict|prediction was|predicted\s+\d",
-        s, re.I)]
+    # a comparison with the prediction ("fewer than we predicted") is Study, not the prediction itself
+    sents = sentences(text)
+    if sents and re.match(r"(?i)(?:predictions?|hypothes[ie]s)\s*:?$", sents[0]):  # a Prediction section
+        return sents[1:]
+    return [s for s in sents if _PREDICT.search(s) and not _NEGATED_PREDICTION.search(s) and not re.search(
+        r"\b(?:than|as|against|with|versus|vs|below|above|under|over)\s+(?:we\s+|our\s+|my\s+|the\s+)?(?:had\s+)?"
+        r"predict|prediction was", s, re.I)]
 
 
 @detector("pdsa.prediction", "Write down a prediction before the test: what do you expect to happen?")
@@ -259,7 +283,8 @@ _COMPARE = re.compile(
     r"is|held|proved|turned out)|predicted \d[^.]{0,60}(?:but|and|whereas|while)|against (?:our|the|my) "
     r"prediction|compared (?:with|to) (?:our|the|my) prediction|prediction (?:was )?(?:not )?(?:met|correct|wrong|"
     r"confirmed|exceeded|supported|borne out)|(?:met|exceeded|missed|fell short of|matched|confirmed) (?:our|the|"
-    r"my) prediction|better than expected|worse than expected|than (?:we )?expected|as expected|fewer than "
+    r"my) prediction|(?:below|above|under|over|short of|in line with|close to|beat|beyond) (?:our|the|my) "
+    r"predict\w*|better than expected|worse than expected|than (?:we )?expected|as expected|fewer than "
     r"predicted|more than predicted|we had predicted|we predicted [^.]{0,80}(?:but|and|whereas|actually|only))",
     re.I)
 
@@ -276,7 +301,8 @@ _ACT = re.compile(r"\b(?:adopt\w*|adapt\w*|abandon\w*|scale (?:it )?up|spread|ro
                   r"stop(?:ped)? (?:the|this) (?:change|test)|continue (?:with|the|using)|we will (?:now )?(?:test|try|"
                   r"run))\b", re.I)
 _REASON = re.compile(r"\b(?:because|as (?:the|it|this|we|only|most|staff|nurses)|since|given (?:that|the)|so that|"
-                     r"due to|therefore|which (?:showed|means|suggests)|this (?:showed|shows|suggests))\b", re.I)
+                     r"due to|therefore|which (?:showed|means|suggests)|this (?:showed|shows|suggests)|"
+                     r"so (?:the\s+)?\w+(?:\s+\w+)? (?:are|is|will|can|get|gets))\b", re.I)
 
 
 @detector("pdsa.act_decision", "Say what you decided in Act: adopt, adapt or abandon, and what the next cycle is.")
@@ -287,7 +313,10 @@ def _act(ctx: Context) -> Hit:
 
 @detector("pdsa.act_reasoned", "Give the reason for the Act decision from what you found in Study.")
 def _act_reasoned(ctx: Context) -> Hit:
-    spans = [s for s in sentences(ctx.text) if _ACT.search(s) and _REASON.search(s)]
+    """A decision with its reason in the same sentence or the one before ("... late because X. We will adapt")."""
+    sents = sentences(ctx.text)
+    spans = [s for i, s in enumerate(sents)
+             if _ACT.search(s) and (_REASON.search(s) or (i > 0 and _REASON.search(sents[i - 1])))]
     return Hit(bool(spans), spans[:2])
 
 
@@ -427,7 +456,7 @@ def _misread(ctx: Context) -> Hit:
     return Hit(bool(spans), spans[:2], note=" ".join(notes))
 
 
-_LINK = re.compile(r"\b(?:after|following|since|from) (?:the )?(?:introduction|start|launch|PDSA|cycle|change|week \d+|"
+_LINK = re.compile(r"\b(?:after|following|since|from) (?:the )?(?:(?:first|second|third|\d(?:st|nd|rd|th)) )?(?:introduction|start|launch|PDSA|cycle|change|week \d+|"
                    r"we (?:introduced|started|began))|\bcoincid\w*|\bannotat\w*|\bin (?:week|month) \d+|\bfrom (?:week|"
                    r"month) \d+|\bwhen (?:we|the) (?:introduced|started|began)|\btimed with\b", re.I)
 

@@ -233,13 +233,15 @@ def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = Non
         if kind and rubric.kind in _KIND_NAMES and kind != rubric.kind:
             notes.append(f"This looks like {_KIND_NAMES[kind]} rather than {_KIND_NAMES[rubric.kind]}: was it "
                          f"written in the right cell? Marks below are for what this rubric asks.")
-    sections = split_sections(raw) if any(c.sections for c in rubric.criteria) else []
+    labels = frozenset(normalise_heading(a) for c in rubric.criteria for a in c.sections)
+    sections = split_sections(raw, labels) if labels else []
     whole_ctx = Context(text=plain, whole=plain, facts=facts, keyword_groups=rubric.keyword_groups)
     results: list[CriterionResult] = []
     for c in rubric.criteria:
         sec = _section_for(c, sections)
         if sec is not None and sec.text.strip():
-            ctx = Context(text=sec.text, whole=plain, facts=facts, keyword_groups=rubric.keyword_groups)
+            # the heading is part of what the learner wrote ("## Limitations" says they considered them)
+            ctx = Context(text=f"{sec.heading}:\n{sec.text}", whole=plain, facts=facts, keyword_groups=rubric.keyword_groups)
             results.append(_mark_criterion(c, ctx, sec.heading, rubric))
         else:
             results.append(_mark_criterion(c, whole_ctx, "", rubric))

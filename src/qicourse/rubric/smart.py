@@ -49,8 +49,8 @@ _MONTH = r"(?:january|february|march|april|may|june|july|august|september|octobe
          r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b\.?"
 
 _INC = r"increas\w*|rais(?:e|es|ed|ing)|boost\w*|doubl\w*|tripl\w*|maximi[sz]\w*|grow\w*|rise|rising|higher|" \
-       r"more|achiev\w* (?:at least|over|above)|up from|improve\w* (?:uptake|compliance|completion)"
-_DEC = r"reduc\w*|decreas\w*|lower\w*|cut(?:s|ting)?|halv\w*|minimi[sz]\w*|eliminat\w*|shorten\w*|fewer|less|" \
+       r"more (?:patients|people|of)|achiev\w* (?:at least|over|above)|up from|improve\w* (?:uptake|compliance|completion)"
+_DEC = r"quicker|faster|sooner|earlier|reduc\w*|decreas\w*|lower\w*|cut(?:s|ting)?|halv\w*|minimi[sz]\w*|eliminat\w*|shorten\w*|fewer|less|" \
        r"drop\w*|fall(?:s|ing)? (?:to|from|by)|declin\w*|down from|bring\w* down|prevent\w*"
 _MAINT = r"maintain\w*|sustain\w*|keep\w*|remain\w*|hold\w* (?:at|above|below)"
 _DIRECTION = re.compile(rf"\b(?P<inc>{_INC})\b|\b(?P<dec>{_DEC})\b|\b(?P<maint>{_MAINT})\b", re.I)
@@ -59,7 +59,7 @@ _IMPROVE = re.compile(r"\bimprov\w*\b", re.I)
 _MEASURE_HEAD = re.compile(
     r"\b(?:percentage|proportion|per ?cent(?:age)?|number|numbers|rate|rates|time|times|median|mean|"
     r"average|compliance|completion|uptake|incidence|prevalence|frequency|count|length of stay|delay|"
-    r"delays|waiting|wait|score|scores|minutes|hours|duration|ratio|days)\b|%|" + _PER,
+    r"delays|waiting|wait|score|scores|minutes|hours|duration|ratio|days|timings?|timeliness|accuracy)\b|%|" + _PER,
     re.I,
 )
 _EVENT = re.compile(
@@ -91,7 +91,8 @@ _SOLUTION = re.compile(
     r"teaching(?: sessions?)?|training(?: sessions?)?|education(?:al)?(?: sessions?)?|sessions?|leaflets?|"
     r"stamps?|templates?|pathways?|protocols?|guidelines?|tools?|grab bags?|huddles?|alerts?|prompts?|"
     r"order sets?|care plans?|forms?|boards?|signs?|bracelets?|lanyards?|videos?|campaigns?|"
-    r"algorithms?|flowcharts?|proforma|system)\b",
+    r"algorithms?|flowcharts?|proforma|system|trolleys?|alarms?|sheets?|rules?|rounds?|rounding|rotas?|"
+    r"lounges?|labels?|flags?|whiteboards?|stock|huddles?|champions?)\b",
     re.I,
 )
 _TOO_BIG = re.compile(
@@ -99,21 +100,23 @@ _TOO_BIG = re.compile(
     r"organization|health board|region|nhs|country|uk|england|icb|integrated care (?:board|system)|"
     r"all (?:\w+\s+)?(?:wards|sites|hospitals|departments))|(?:the\s+)?(?:whole|entire)\s+(?:trust|hospital|"
     r"organisation|organization|health board|region|nhs|country|icb)|trust-wide|hospital-wide|"
-    r"nationwide|nationally|all (?:\w+\s+)?(?:wards|hospitals|sites|trusts|departments)\b|every (?:\w+\s+)?"
+    r"nationwide|nationally|(?:in|at|across|for|throughout) (?:the|our) (?:hospital|trust)\b(?!'s| \w+ ward)|"
+    r"all (?:\w+\s+)?(?:wards|hospitals|sites|trusts|departments)\b|every (?:\w+\s+)?"
     r"(?:ward|hospital|site|trust|department)\b|all (?:adult )?(?:inpatients|patients) in the (?:hospital|trust))",
     re.I,
 )
 _SETTING = re.compile(
-    r"\b(?:on|in|at|across|within|throughout|for)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+)?"
+    r"\b(?:on|in|at|across|within|throughout|for|to|from)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+)?"
     r"(?:(?:[A-Za-z&'-]+)\s+){0,3}?"
     r"(?:ward|wards|unit|department|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|hospital|trust|practice|surgery|"
-    r"clinic|theatres?|site|bay|firm|service|emergency department)\b(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
+    r"clinic|theatres?|site|bay|firm|service|emergency department|resus|resuscitation room)\b(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
     r"|\bward\s+(?-i:(?:\d+[A-Z]?|[A-Z]\b|[A-Z][a-z]+\b))"
+    r"|\b(?:our|my|this)\s+(?:\w+\s+)?(?:ward|unit|department|clinic)(?:'s)?\b"
     r"|\b(?:[A-Z][a-z]+\s+)?ward\b(?=\s|,|\.|$)"
-    r"|\b(?:for|of|in|among|amongst)\s+(?:all\s+)?(?:adult\s+|older\s+|elderly\s+|medical\s+|surgical\s+|"
+    r"|\b(?:for|in|among|amongst)\s+(?:all\s+)?(?:adult\s+|older\s+|elderly\s+|medical\s+|surgical\s+|"
     r"acute\s+)*(?:patients|inpatients|admissions|adults|people|residents|women|men|children)\s+"
     r"(?:with|admitted|aged|over|who|presenting|on|in|at|under|receiving|having)\b[^,.;]{0,60}"
-    r"|\b(?:AMU|SAU|MAU|ICU|HDU|CCU|A&E|ED)\b",
+    r"|\b(?:AMU|SAU|MAU|ICU|HDU|CCU|A&E|ED|resus)\b",
     re.I,
 )
 _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -143,6 +146,7 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.I)),
     ("event", re.compile(
         r"\b(?:before|by the time)\s+(?:I|we)\s+(?:rotate|leave|move on|finish)\b|\bby changeover\b"
+        r"|\bby\s+(?:the\s+)?next\s+(?:week|month|year|quarter|rotation|changeover)\b"
         r"|\b(?:within|during)\s+(?:this|my|the)\s+(?:[\w-]+\s+)?(?:rotation|placement|attachment)\b", re.I)),
 ]
 _VAGUE_TIME = re.compile(r"\b(?:soon|in the future|over time|eventually|ongoing|as soon as possible|asap|"
@@ -336,7 +340,36 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     return result
 
 
+_OUT_OF = re.compile(rf"(?P<n>{_NUM}|{_WNUM})\s+(?:out\s+)?of\s+(?:the\s+|every\s+)?(?P<d>{_NUM}|{_WNUM})\b(?!\s*(?:weeks?|months?|years?))",
+                     re.I)
+
+
+def _out_of(aim: str, r: SmartAnalysis) -> None:
+    """'9 out of 10 patients ... compared with 4 out of 10 now': proportions written as counts."""
+    found = [m for m in _OUT_OF.finditer(aim) if "out" in m.group(0).lower()]
+    vals = []
+    for m in found:
+        n, d = _to_number(m.group("n")), _to_number(m.group("d"))
+        if n is not None and d:
+            vals.append((m, round(100 * n / d, 1)))
+    if not vals:
+        return
+    base = [(m, v) for m, v in vals if re.search(r"(?:from|currently|compared (?:with|to)|baseline|at present)\s*$",
+                                                 aim[max(0, m.start() - 30):m.start()], re.I)
+            or re.match(r"\s+(?:now|currently|at present|at baseline)\b", aim[m.end():], re.I)]
+    targ = [(m, v) for m, v in vals if (m, v) not in base]
+    if targ and r.target is None:
+        m, v = targ[0]
+        r.target = Target(v, "%", m.group(0), kind="absolute")
+        r.spans["target"] = m.group(0)
+    if base and r.baseline is None:
+        m, v = base[0]
+        r.baseline = Quantity(v, "%", m.group(0))
+        r.spans["baseline"] = m.group(0)
+
+
 def _find_quantities(aim: str, rest: str, r: SmartAnalysis) -> None:
+    _out_of(aim, r)
     # 1. from X to Y
     m = re.search(
         rf"\bfrom\s+(?:a\s+|the\s+|our\s+)?(?:(?:current|baseline|median|mean|average)\s+)*(?:of\s+)?"
@@ -468,6 +501,12 @@ def _find_measure(aim: str, r: SmartAnalysis) -> None:
     for m in re.finditer(r"\b(?:the\s+)?(?:percentage|proportion|number|rate|median|mean|average)\s+"
                          r"(?:time\s+)?(?:of|to|from|for)\s+[^,.;]+?" + _STOP, aim, re.I):
         candidates.append(m.group(0))
+    for m in re.finditer(r"(?:%|per ?cent|percent|\d+\s+out\s+of\s+\d+)\s+(?:of\s+)?(?P<m>(?:patients|admissions|"
+                         r"discharges|people|staff)\b[^.;]+?)" + _STOP, aim, re.I):
+        candidates.append("proportion of " + m.group("m"))
+    for m in re.finditer(r"\b(?:[\w-]+\s+){1,3}(?:timings?|timeliness|compliance|completion|uptake|accuracy)\b", aim,
+                         re.I):
+        candidates.append(m.group(0))
     has_number = r.target is not None or r.baseline is not None
     for c in candidates:
         c = re.sub(r"^(?:the|our|my)\s+", "", c.strip(), flags=re.I)
@@ -485,7 +524,9 @@ def _find_measure(aim: str, r: SmartAnalysis) -> None:
 
 def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
     for source in (aim, rest):
-        best: tuple[int, str, str] | None = None
+        # a date or duration beats an event ("by the end of my rotation in August 2027" -> August 2027)
+        rank = {"date": 0, "duration": 1, "event": 2}
+        best: tuple[int, int, str, str] | None = None
         for kind, p in _TIME_PATTERNS:
             for m in p.finditer(source):
                 if kind == "date" and m.group(0).lower().startswith(("on ", "for ")) and not re.search(
@@ -493,11 +534,12 @@ def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
                     continue  # "on March" is too weak
                 if kind == "date" and re.fullmatch(r"(?i)(?:by|before|until|on|for)\s+may", m.group(0).strip()):
                     continue  # the verb "may"
-                if best is None or m.start() < best[0]:
-                    best = (m.start(), m.group(0).strip(), kind)
+                key = (rank[kind], m.start())
+                if best is None or key < best[:2]:
+                    best = (rank[kind], m.start(), m.group(0).strip(), kind)
         if best:
-            r.time_frame = TimeFrame(best[1], best[2])
-            r.spans["time_frame"] = best[1]
+            r.time_frame = TimeFrame(best[2], best[3])
+            r.spans["time_frame"] = best[2]
             return
         if len(rest) > 2000:  # long answers: only the aim sentence counts
             return
@@ -513,7 +555,7 @@ def _find_setting(aim: str, rest: str, r: SmartAnalysis) -> None:
     found = [m for m in _SETTING.finditer(aim)]
     # a ward or unit is the clearest setting; a patient group inside the measure ("% of patients
     # with sepsis") is used only when no place is named
-    places = [m for m in found if not re.match(r"(?i)(?:for|of|in|among|amongst)\s+(?:all\s+)?\w*\s*"
+    places = [m for m in found if not re.match(r"(?i)(?:for|in|among|amongst)\s+(?:all\s+)?\w*\s*"
                                                 r"(?:patients|inpatients|admissions|adults|people)", m.group(0))]
     m = (places or found or [None])[0]
     if m:

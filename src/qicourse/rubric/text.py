@@ -63,12 +63,15 @@ class Section:
     text: str
 
 
-def split_sections(markdown: str) -> list[Section]:
+def split_sections(markdown: str, labels: set[str] | frozenset[str] = frozenset()) -> list[Section]:
     """Split Markdown into sections at headings.
 
     Headings are ATX (`## Aim`), setext (`Aim` underlined with `---`), or a short bold line on
-    its own (`**Aim**`, `Aim:`) as learners often write them. Text before the first heading
-    goes into a section with an empty heading.
+    its own (`**Aim**`, `Aim:`) as learners often write them. A line that opens with an inline
+    label (`Study: 7 of 9 ...`, `**Act:** adapt ...`) starts a section too, but only when the label
+    is one of `labels` (normalised heading words), so "Outcome measure: ..." inside a Measures
+    section does not split it. Text before the first heading goes into a section with an empty
+    heading.
     """
     if not markdown:
         return []
@@ -78,6 +81,14 @@ def split_sections(markdown: str) -> list[Section]:
     heads: list[tuple[int, str]] = []
     for i, line in enumerate(lines):
         h = _heading_of(line, lines[i + 1] if i + 1 < len(lines) else "")
+        if h is None and labels:
+            m = _INLINE_LABEL.match(line)
+            if m and normalise_heading(m.group(1)) in labels:
+                h = _clean_heading(m.group(1))
+                lines[i] = line[m.end():]
+                heads.append((i, h))
+                lines[i] = "\x00" + lines[i]  # marks a body that starts on the heading line
+                continue
         if h is not None:
             heads.append((i, h))
     sections: list[Section] = []
@@ -87,13 +98,17 @@ def split_sections(markdown: str) -> list[Section]:
         sections.append(Section("", strip_markdown(pre)))
     for k, (i, h) in enumerate(heads):
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
-        body = lines[i + 1 : end]
-        if body and re.fullmatch(r"\s*(=+|-+)\s*", body[0] or "x"):  # setext underline
-            body = body[1:]
+        if lines[i].startswith("\x00"):
+            body = [lines[i][1:], *lines[i + 1 : end]]
+        else:
+            body = lines[i + 1 : end]
+            if body and re.fullmatch(r"\s*(=+|-+)\s*", body[0] or "x"):  # setext underline
+                body = body[1:]
         sections.append(Section(h, strip_markdown("\n".join(body))))
     return sections
 
 
+_INLINE_LABEL = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?([A-Za-z][A-Za-z /&-]{1,40}?)[ \t]*(?::|(?:\*\*|__)[ \t]*:|:[ \t]*(?:\*\*|__)|[ \t]+-[ \t]+)(?:\*\*|__)?[ \t]*(?=\S)")
 _BOLD_LINE = re.compile(r"^[ \t]*(\*\*|__)([^*_\n]{2,60}?)\1[ \t]*:?[ \t]*$")
 _COLON_LINE = re.compile(r"^[ \t]*([A-Z][A-Za-z0-9 ,&/()'-]{1,50}):[ \t]*$")
 _SETEXT = re.compile(r"^[ \t]*(=+|-+)[ \t]*$")
