@@ -46,7 +46,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def _write_json(obj: dict, path: Path) -> None:
-    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n")
 
 
 def build_all(out_dir: str | Path | None = None, recipes: str | Path | None = None) -> list[Path]:
@@ -66,7 +66,7 @@ def build_all(out_dir: str | Path | None = None, recipes: str | Path | None = No
         _write_csv(df, out / f"{name}.csv")
         _write_json(truth, out / f"{name}.truth.json")
         written += [out / f"{name}.csv", out / f"{name}.truth.json"]
-    (out / "README.md").write_text(data_dictionary(generated), encoding="utf-8")
+    (out / "README.md").write_text(data_dictionary(generated), encoding="utf-8", newline="\n")
     written.append(out / "README.md")
     return written
 
