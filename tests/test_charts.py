@@ -353,6 +353,8 @@ def test_short_series_warns():
         ({"y": []}, "empty"),
         ({"y": ["a", "b", "c"]}, "must be numbers"),
         ({"y": STABLE, "multiply": 0}, "multiply"),
+        ({"y": STABLE, "multiply": "100"}, "multiply"),
+        ({"y": STABLE, "target": "high"}, "target must be a number"),
     ],
 )
 def test_bad_input_raises_clear_value_error(kwargs, message):
@@ -526,3 +528,12 @@ def test_runs_rules_name_the_phase_signal(plt):
     assert any(RULE_LABELS["anhoej_few_crossings"] in label for label in labels)
     assert qic([1, 9] * 10, rules="ihi").summary["runs_rules"] == ["ihi_too_many_runs"]
     assert qic(STABLE).summary["runs_rules"] == []
+
+
+def test_summary_is_json_serialisable():
+    """Can an autograder store the summary and phases as JSON?"""
+    import json
+
+    res = qic(STABLE + [9] * 8, chart="i", rules="mdc", target=5, direction="increase", part=[14])
+    json.dumps(res.summary)
+    json.dumps(res.phases)

@@ -118,7 +118,7 @@ def _phases(part, n: int) -> np.ndarray:
     return phase
 
 
-def _validate(chart, rules, direction, y, n, x, multiply):
+def _validate(chart, rules, direction, y, n, x, multiply, target):
     if chart not in CHARTS:
         raise ValueError(f"unknown chart {chart!r}; choose one of {', '.join(CHARTS)}")
     if rules is None:
@@ -131,8 +131,10 @@ def _validate(chart, rules, direction, y, n, x, multiply):
         raise ValueError(f"rules='mdc' applies to charts {', '.join(MDC_CHARTS)}, not {chart!r}")
     if direction not in DIRECTIONS:
         raise ValueError(f"unknown direction {direction!r}; use 'increase', 'decrease' or 'neutral'")
-    if not np.isscalar(multiply) or not multiply > 0:
+    if isinstance(multiply, bool) or not isinstance(multiply, (int, float, np.number)) or not multiply > 0:
         raise ValueError("multiply must be a positive number")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float, np.number))):
+        raise ValueError(f"target must be a number, not {target!r}")
     if n is not None and len(n) != len(y):
         raise ValueError(f"y and n have different lengths ({len(y)} and {len(n)})")
     if x is not None and len(x) != len(y):
@@ -270,7 +272,7 @@ def qic(
     """
     y_in = _as_float_array(y, "y")
     n_in = None if n is None else _as_float_array(n, "n")
-    rules = _validate(chart, rules, direction, y_in, n_in, x, multiply)
+    rules = _validate(chart, rules, direction, y_in, n_in, x, multiply, target)
     total = y_in.size
     if total == 0:
         raise ValueError("y is empty")
