@@ -429,8 +429,7 @@ def incidents(recipe: dict) -> tuple[pd.DataFrame, dict]:
     harm = np.empty(n, dtype=object)
     role = np.empty(n, dtype=object)
     descriptions = []
-    roles = ["Registered nurse", "Healthcare assistant", "Doctor", "Pharmacist",
-             "Allied health professional", "Ward manager"]
+    role_weights = recipe["reporter_roles"]
     for i in range(n):
         c = category[i]
         ww = np.array([recipe["wards"][w] * recipe.get("ward_multipliers", {}).get(c, {}).get(w, 1.0)
@@ -438,10 +437,9 @@ def incidents(recipe: dict) -> tuple[pd.DataFrame, dict]:
         ward[i] = wards[rng.choice(len(wards), p=ww / ww.sum())]
         hp = np.array(recipe["harm_probabilities"].get(c, recipe["harm_probabilities"]["default"]))
         harm[i] = harm_levels[rng.choice(len(harm_levels), p=hp / hp.sum())]
-        rw = np.array([0.55, 0.15, 0.15, 0.05, 0.04, 0.06])
-        if c == "Medication":
-            rw = np.array([0.45, 0.02, 0.2, 0.3, 0.0, 0.03])
-        role[i] = roles[rng.choice(len(roles), p=rw / rw.sum())]
+        roles = role_weights.get(c, role_weights["default"])
+        rw = np.array(list(roles.values()))
+        role[i] = list(roles)[rng.choice(len(rw), p=rw / rw.sum())]
         descriptions.append(text.compose_incident(rng, c, harm[i]))
     id0 = recipe["id_start"]
     df = pd.DataFrame({"incident_id": [f"W{id0 + i}" for i in range(n)], "date": date, "ward": ward,
@@ -453,6 +451,7 @@ def incidents(recipe: dict) -> tuple[pd.DataFrame, dict]:
         "category_weights": dict(recipe["categories"]),
         "harm_probabilities": {k: list(v) for k, v in recipe["harm_probabilities"].items()},
         "ward_multipliers": {k: dict(v) for k, v in recipe.get("ward_multipliers", {}).items()},
+        "reporter_roles": {k: dict(v) for k, v in role_weights.items()},
         "pareto": {"top_3_categories": [str(c) for c in freq.index[:3]],
                    "top_3_share": _rate(freq.iloc[:3].sum(), n)},
         "realised": {"incidents": n, "by_category": {str(k): int(v) for k, v in freq.items()}},
