@@ -537,3 +537,11 @@ def test_summary_is_json_serialisable():
     res = qic(STABLE + [9] * 8, chart="i", rules="mdc", target=5, direction="increase", part=[14])
     json.dumps(res.summary)
     json.dumps(res.phases)
+
+
+def test_mr_chart_restarts_in_each_phase():
+    """Does each phase of an MR chart start without a moving range (as qicharts2 computes per part)?"""
+    y = STABLE + [v + 10 for v in STABLE]
+    res = qic(y, chart="mr", part=[20])
+    assert np.isnan(res.points.loc[20, "y"])
+    assert res.phases[1]["cl"] == pytest.approx(np.mean(np.abs(np.diff(STABLE))))

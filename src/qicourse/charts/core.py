@@ -172,15 +172,15 @@ def _check_counts(chart, y, n, ok):
 def _limits(chart, y, n, base, screen_mr, e2):
     """Centre, limits and sigma for one phase (arrays over the phase's analysed points).
 
-    Returns (cl, ucl, lcl, sigma, y_plot) where sigma is the unclipped 1-sigma distance used for
-    the 2-sigma band. ``base`` marks points used for the calculations (baseline, not excluded).
+    Returns (cl, ucl, lcl, sigma) where sigma is the unclipped 1-sigma distance used for the
+    2-sigma band. ``base`` marks points used for the calculations (baseline, not excluded).
     """
     m = y.size
     ones = np.ones(m)
     if chart == "run":
         cl = np.median(y[base]) * ones
         nan = np.full(m, np.nan)
-        return cl, nan, nan.copy(), nan.copy(), y
+        return cl, nan, nan.copy(), nan.copy()
     if chart in ("i", "t"):
         v = y ** (1 / 3.6) if chart == "t" else y
         centre = v[base].mean()
@@ -192,34 +192,34 @@ def _limits(chart, y, n, base, screen_mr, e2):
         sigma = (e2 / 3) * amr * ones
         cl, ucl, lcl = centre * ones, centre + 3 * sigma, centre - 3 * sigma
         if chart == "i":
-            return cl, ucl, lcl, sigma, y
+            return cl, ucl, lcl, sigma
         # t chart: back-transform (Montgomery; qicharts2 qic.t); LCL below 0 is set to 0
         back = lambda a: np.where(a > 0, np.abs(a) ** 3.6, 0.0)  # noqa: E731
-        return back(cl), back(ucl), back(lcl), sigma, y
+        return back(cl), back(ucl), back(lcl), sigma
     if chart == "mr":
         cl = np.nanmean(y[base]) * ones
-        return cl, D4 * cl, 0 * ones, np.full(m, np.nan), y
+        return cl, D4 * cl, 0 * ones, np.full(m, np.nan)
     if chart == "p":
         pbar = (y * n)[base].sum() / n[base].sum()
         sigma = np.sqrt(pbar * (1 - pbar) / n)
         cl = pbar * ones
-        return cl, np.minimum(cl + 3 * sigma, 1), np.maximum(cl - 3 * sigma, 0), sigma, y
+        return cl, np.minimum(cl + 3 * sigma, 1), np.maximum(cl - 3 * sigma, 0), sigma
     if chart == "u":
         ubar = (y * n)[base].sum() / n[base].sum()
         sigma = np.sqrt(ubar / n)
         cl = ubar * ones
-        return cl, cl + 3 * sigma, np.maximum(cl - 3 * sigma, 0), sigma, y
+        return cl, cl + 3 * sigma, np.maximum(cl - 3 * sigma, 0), sigma
     if chart == "c":
         cbar = y[base].mean()
         sigma = np.sqrt(cbar) * ones
         cl = cbar * ones
-        return cl, cl + 3 * sigma, np.maximum(cl - 3 * sigma, 0), sigma, y
+        return cl, cl + 3 * sigma, np.maximum(cl - 3 * sigma, 0), sigma
     if chart == "g":
         gbar = y[base].mean()
         sigma = np.sqrt(gbar * (gbar + 1)) * ones  # Montgomery p. 319 (geometric)
         ucl = gbar + 3 * sigma
         lcl = np.maximum(gbar - 3 * sigma, 0)
-        return np.median(y[base]) * ones, ucl, lcl, sigma, y
+        return np.median(y[base]) * ones, ucl, lcl, sigma
     raise AssertionError(chart)  # unreachable: chart validated
 
 
@@ -296,10 +296,11 @@ def qic(
     if skipped:
         notes.append(f"{len(skipped)} missing value(s) skipped at positions {skipped}")
     if chart == "mr":
-        # moving ranges between successive analysed points; the first point has none
+        # moving ranges between successive analysed points of a phase; a phase's first has none
         mr = np.full(total, np.nan)
-        idx = np.flatnonzero(ok)
-        mr[idx[1:]] = np.abs(np.diff(values[idx]))
+        for ph in np.unique(phase):
+            idx = np.flatnonzero((phase == ph) & ok)
+            mr[idx[1:]] = np.abs(np.diff(values[idx]))
         values = mr
         ok = ok & ~np.isnan(values)
     e2 = E2_MDC if rules == "mdc" else 3 / D2
@@ -337,7 +338,7 @@ def qic(
         used[idx[base_local]] = True
         yv = values[idx]
         nv = None if n_in is None else n_in[idx]
-        cl, ucl, lcl, sigma, yv = _limits(chart, yv, nv, base_local, screen_mr, e2)
+        cl, ucl, lcl, sigma = _limits(chart, yv, nv, base_local, screen_mr, e2)
         if chart == "t":
             # 2-sigma band computed on the transformed scale, then back-transformed
             tc = cl ** (1 / 3.6)
