@@ -545,3 +545,13 @@ def test_mr_chart_restarts_in_each_phase():
     res = qic(y, chart="mr", part=[20])
     assert np.isnan(res.points.loc[20, "y"])
     assert res.phases[1]["cl"] == pytest.approx(np.mean(np.abs(np.diff(STABLE))))
+
+
+def test_explain_names_counts_limits_and_rules():
+    """Does explain() give the counts, their limits and the rules that fired, in words?"""
+    y = [5, 7, 4, 6, 5, 8, 4, 7, 3, 3, 2, 3, 2, 3, 2, 3, 3, 6, 8, 5, 7, 4, 6, 8]
+    text = qic(y).explain()
+    assert "longest run 9 (Anhøj limit 8)" in text
+    assert "crossings 8 (Anhøj minimum 8)" in text
+    assert "Unusually long run (Anhøj): 9 point(s)" in text
+    assert "No signals" in qic(STABLE).explain()

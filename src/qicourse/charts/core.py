@@ -74,6 +74,25 @@ class QicResult:
         """Readable name of a rule, e.g. for a legend."""
         return RULE_LABELS.get(rule, rule)
 
+    def explain(self) -> str:
+        """A few plain sentences per phase: the counts, their limits and which rules fired."""
+        centre = "median" if self.chart in ("run", "g") else "mean"
+        lines = [f"{self.chart.upper() if self.chart != 'run' else 'Run'} chart, rules: {self.rules}."]
+        for ph in self.phases:
+            head = f"Phase {ph['phase']}: " if len(self.phases) > 1 else ""
+            lines.append(
+                f"{head}{ph['n_obs']} points, {ph['n_useful']} not on the {centre} ({ph['cl']:.4g}); "
+                f"longest run {ph['longest_run']} (Anhøj limit {ph['longest_run_max']}), "
+                f"crossings {ph['crossings']} (Anhøj minimum {ph['crossings_min']}), "
+                f"runs {ph['runs']} (IHI range {ph['runs_min']}-{ph['runs_max']})."
+            )
+            sel = self.points.iloc[ph["first"] : ph["last"] + 1]
+            fired = sel.loc[sel["signal"], "rule"].value_counts()
+            found = [f"{RULE_LABELS[r]}: {k} point(s)" for r, k in fired.items()]
+            found += [RULE_LABELS[r] for r in ph["runs_rules"] if r not in fired.index]
+            lines.append("  Signals: " + "; ".join(found) + "." if found else "  No signals: common cause variation only.")
+        return "\n".join(lines)
+
 
 def _as_float_array(values, name: str) -> np.ndarray:
     try:
