@@ -609,8 +609,9 @@ def plot_stakeholder_grid(grid: pd.DataFrame, ax=None, title: str = "Stakeholder
                 va="top" if hi_p else "bottom", fontsize=10, color="#005EB8", fontweight="bold")
     ax.scatter(grid["interest"], grid["power"], color="#DA291C", zorder=3)
     for _, r in grid.iterrows():
+        left = r["interest"] > 6.5  # label to the left near the right edge, so it stays inside
         ax.annotate(r["stakeholder"], (r["interest"], r["power"]), textcoords="offset points",
-                    xytext=(5, 4), fontsize=8)
+                    xytext=(-5, 4) if left else (5, 4), ha="right" if left else "left", fontsize=8)
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 10)
     ax.set_xlabel("Interest in the project (0-10)")
