@@ -172,7 +172,7 @@ def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
             elif ev["kind"] == "output":
                 reasons.append(f"output too large in {label} ({ev['detail']})")
             elif ev["kind"] == "protected":
-                reasons.append(f"redefined names the tests use, restored before {label}: {', '.join(ev['detail'])}")
+                reasons.append(f"changed names the tests rely on (undone at {label}): {', '.join(ev['detail'])}")
             elif ev["kind"] == "shadowed_builtins":
                 reasons.append(f"own versions of built-ins hidden while {label} ran: {', '.join(ev['detail'])}")
     if stopped_at is not None:
@@ -294,6 +294,17 @@ def grade(assignment: str, *, course_dir: str | Path | None = None, workers: int
                 continue
         todo.append((student, nbs, ts_text))
 
+    hidden_paths = [course.root, *(Path(h) for h in (hidden or []))]
+    try:
+        hidden_paths.append(repo_root() / "solutions")
+    except FileNotFoundError:
+        pass
+    ddir = Path(datasets_dir) if datasets_dir else default_datasets()
+    pool = WorkerPool(workers or os.cpu_count() or 1, datasets_dir=ddir if ddir.is_dir() else None,
+                      hidden=hidden_paths, use_bwrap=use_bwrap)
+    sandbox = pool.sandbox
+    if todo:
+        pool.launch()  # workers warm up while this process prepares the submissions
     results: list[SubmissionResult] = []
     tasks, pending = [], {}
     next_id = 0
@@ -326,22 +337,15 @@ def grade(assignment: str, *, course_dir: str | Path | None = None, workers: int
             results_for = [r for r in results if r.student == student]
             results_for[0].reasons.append(f"extra notebook {extra}.ipynb not part of the assignment (not graded)")
 
-    hidden_paths = [course.root, *(Path(h) for h in (hidden or []))]
-    try:
-        hidden_paths.append(repo_root() / "solutions")
-    except FileNotFoundError:
-        pass
-    ddir = Path(datasets_dir) if datasets_dir else default_datasets()
     bar = Progress(len(results), stream=stream) if progress and results else None
     for res in results:  # errors known before execution count as done
         if res.status == "error" and bar:
             bar.update(True)
     rss = 0.0
-    pool = WorkerPool(workers or os.cpu_count() or 1, datasets_dir=ddir if ddir.is_dir() else None,
-                      hidden=hidden_paths, use_bwrap=use_bwrap)
-    sandbox = pool.sandbox
     startup = []
-    if tasks:
+    if not tasks:
+        pool.close()
+    else:
         with pool:
             for task, out in pool.run(tasks):
                 res, nb, code_idx = pending[task["id"]]

@@ -25,7 +25,8 @@ import time
 import warnings
 
 # Modules whose attributes hidden tests use; a learner who monkeypatches them is undone and reported.
-PROTECTED_MODULES = ("builtins", "math", "numpy", "numpy.testing", "pandas", "pandas.testing", "unittest")
+PROTECTED_MODULES = ("builtins", "math", "numpy", "numpy.testing", "pandas", "pandas.testing", "unittest",
+                     "json", "signal", "time", "os", "io")
 PROTECTED_CLASSES = (("pandas", "Series"), ("pandas", "DataFrame"), ("pandas", "Index"))
 # Builtins a learner might shadow with their own callables to fool an `assert`.
 SHADOWABLE_BUILTINS = (
@@ -66,9 +67,15 @@ class _Outputs:
             self.used = self.budget
         last = self.cell[-1] if self.cell else None
         if last and last["output_type"] == "stream" and last["name"] == name:
-            last["text"] += text
+            last["chunks"].append(text)  # joined once per cell: += on a growing str is quadratic
         else:
-            self.cell.append({"output_type": "stream", "name": name, "text": text})
+            self.cell.append({"output_type": "stream", "name": name, "chunks": [text]})
+
+    def finished_cell(self) -> list[dict]:
+        for out in self.cell:
+            if "chunks" in out:
+                out["text"] = "".join(out.pop("chunks"))
+        return self.cell
 
     def add(self, output: dict) -> None:
         size = len(json.dumps(output, default=str))
@@ -84,6 +91,9 @@ class _Stream(io.TextIOBase):
         return True
 
     def write(self, s) -> int:
+        if self._sink.used >= self._sink.budget:  # fast path for a runaway print loop
+            self._sink.truncated = True
+            return len(s)
         s = str(s)
         self._sink.stream(self.name, s)
         return len(s)
@@ -123,6 +133,16 @@ def make_shell(sink: _Outputs):
     class Shell(InteractiveShell):
         displayhook_class = Hook
         display_pub_class = Publisher
+
+        def showtraceback(self, exc_tuple=None, *args, **kwargs):
+            etype = (exc_tuple or sys.exc_info())[0]
+            if etype is not None and issubclass(etype, MemoryError):
+                # formatting a traceback needs memory we no longer have: free the reserve, report simply
+                _RESERVE.clear()
+                sink.add({"output_type": "error", "ename": "MemoryError", "evalue": "out of memory",
+                          "traceback": ["MemoryError: the notebook used more memory than it is allowed"]})
+                return
+            return super().showtraceback(exc_tuple, *args, **kwargs)
 
         def _showtraceback(self, etype, evalue, stb):
             sink.add({"output_type": "error", "ename": getattr(etype, "__name__", str(etype)),
@@ -172,6 +192,7 @@ def _restore_modules(snap: dict) -> list[str]:
 
 
 _MISSING = object()
+_RESERVE: list[bytearray] = []
 
 
 class WarmRunner:
@@ -232,6 +253,7 @@ class WarmRunner:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         fsize = int(limits["max_file_bytes"])
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        _RESERVE.append(bytearray(16 << 20))  # freed when a MemoryError must be reported
         if limits.get("memory_bytes"):
             with open("/proc/self/statm") as fh:
                 vsz = int(fh.read().split()[0]) * resource.getpagesize()
@@ -294,6 +316,9 @@ class WarmRunner:
             if any(o["output_type"] == "error" and o["ename"] == "MemoryError" for o in sink.cell):
                 events.append({"kind": "memory", "detail": "memory limit reached"})
             shell.user_ns.update(hidden)
+            undone = _restore_modules(self.snapshot)  # also keeps this grading process itself intact
+            if undone:
+                events.append({"kind": "protected", "detail": sorted(set(undone))})
             if before is not None:
                 for name, value in shell.user_ns.items():
                     if not name.startswith("_") and before.get(name, _MISSING) is not value:
@@ -305,7 +330,7 @@ class WarmRunner:
             if sink.truncated:
                 events.append({"kind": "output", "detail": f"output beyond {sink.budget} bytes dropped"})
                 sink.truncated = False
-            send({"cell": cell["index"], "outputs": sink.cell, "execution_count": shell.execution_count - 1,
+            send({"cell": cell["index"], "outputs": sink.finished_cell(), "execution_count": shell.execution_count - 1,
                   "seconds": round(elapsed, 4), "events": events})
         send({"done": True})
 

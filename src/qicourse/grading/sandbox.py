@@ -154,25 +154,32 @@ class WorkerPool:
             child_env["QICOURSE_DATA"] = "/data"
         send_message(proc.stdin.fileno(), {"work_root": work_root, "env": child_env,
                                            "mpl_cache": "/mplcache" if self.bwrap else self._mpl_cache})
-        hello = recv_message(proc.stdout.fileno())
+        return Worker(proc=proc, tmp=tmp)
+
+    def _await_ready(self, w: Worker) -> Worker:
+        hello = recv_message(w.proc.stdout.fileno())
         if not hello or not hello.get("ready"):
-            proc.kill()
+            w.proc.kill()
             raise RuntimeError("a grading worker failed to start (is the qicourse package importable?)")
         self.startup_seconds.append(hello["startup_seconds"])
-        return Worker(proc=proc, info=hello, tmp=tmp)
+        w.info = hello
+        return w
 
-    def start(self) -> None:
+    def launch(self) -> None:
+        """Start the workers without waiting (they warm up while the writer prepares submissions)."""
         while len(self.workers) < self.n:
             self.workers.append(self._start_worker())
 
-    def close(self) -> None:
+    def start(self) -> None:
+        self.launch()
         for w in self.workers:
-            try:
-                send_message(w.proc.stdin.fileno(), {"quit": True})
-                w.proc.stdin.close()
-                w.proc.wait(timeout=5)
-            except Exception:
-                w.proc.kill()
+            if not w.info:
+                self._await_ready(w)
+
+    def close(self) -> None:
+        for w in self.workers:  # stateless between tasks: no need for a graceful shutdown
+            w.proc.kill()
+            w.proc.wait()
             if w.tmp:
                 shutil.rmtree(w.tmp, ignore_errors=True)
         self.workers = []
@@ -219,7 +226,7 @@ class WorkerPool:
                     w.proc.kill()
                     w.proc.wait()
                     self.workers.remove(w)
-                    w = self._start_worker()
+                    w = self._await_ready(self._start_worker())
                     self.workers.append(w)
                     sel.register(w.proc.stdout, selectors.EVENT_READ, w)
                 w.task = None

@@ -70,13 +70,13 @@ def repair(nb, release_nb, source_nb=None) -> Repair:
     """
     nb = copy.deepcopy(nb)
     rep = Repair(nb)
-    released = {}
-    order = []
-    for cell in release_nb.cells:
+    released, order, release_index = {}, [], {}
+    for i, cell in enumerate(release_nb.cells):
         gid = _grade_id(cell)
         if gid:
             released[gid] = cell
             order.append(gid)
+            release_index[gid] = i
     submitted_ids = {_grade_id(c) for c in nb.cells if _grade_id(c)}
     if released and not (submitted_ids & set(released)):
         if submitted_ids:
@@ -118,7 +118,7 @@ def repair(nb, release_nb, source_nb=None) -> Repair:
         ref = copy.deepcopy(released[gid])
         if ref.cell_type == "code":
             ref.outputs, ref.execution_count = [], None
-        at = 0
+        at = min(release_index[gid], len(nb.cells))  # no earlier graded cell: where it was released
         for prev in reversed(order[:k]):
             if prev in position:
                 at = position[prev] + 1

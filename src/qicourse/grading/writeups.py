@@ -55,9 +55,16 @@ def writeups_path(course: Course, assignment: str, student: str) -> Path:
 
 def mark_writeups(course: Course, assignment: str, students: list[str], *, rubric_lookup=None) -> int:
     """Mark every write-up that has a rubric; returns how many answers were marked."""
-    lookup = rubric_lookup or default_rubric_lookup()
-    if lookup is None:
+    base_lookup = rubric_lookup or default_rubric_lookup()
+    if base_lookup is None:
         return 0
+    cache: dict = {}
+
+    def lookup(grade_id):  # rubric files are read once per run, not once per learner
+        if grade_id not in cache:
+            cache[grade_id] = base_lookup(grade_id)
+        return cache[grade_id]
+
     from nbgrader.api import MissingEntry
 
     marked = 0

@@ -1,0 +1,209 @@
+"""Grading pipeline pieces that need no grading run: release determinism and leaks, collect, repair,
+and the warm worker's isolation between submissions."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from qicourse.grading import collect, release, setup_course
+from qicourse.grading.sandbox import Limits, WorkerPool
+from qicourse.grading.submission import SubmissionError, read_submission, repair
+from qicourse.paths import repo_root
+
+FX = Path(__file__).parent / "fixtures" / "grading"
+REPO = repo_root()
+
+
+def _hidden_and_solution_text(source: Path) -> list[str]:
+    """Lines that must never reach learners: solution code and hidden tests (non-trivial lines only)."""
+    secret, public = [], set()
+    for cell in nbformat.read(source, as_version=4).cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "### BEGIN SOLUTION" in line or "### BEGIN HIDDEN TESTS" in line or "### BEGIN MARK SCHEME" in line:
+                inside = True
+                continue
+            if "### END" in line:
+                inside = False
+                continue
+            if inside and len(line.strip()) > 12 and not line.strip().startswith("#"):
+                secret.append(line.strip())
+            elif not inside:
+                public.add(line.strip())
+    return [line for line in secret if line not in public]  # lines also shown to learners are not secrets
+
+
+def test_fixture_release_is_deterministic_and_leaks_nothing(tmp_path):
+    """Does releasing twice give identical files, with no solution, hidden test or marker in them?"""
+    a = release(course_dir=tmp_path / "c1", solutions_dir=FX / "solutions", exercises_dir=tmp_path / "e1")
+    release(course_dir=tmp_path / "c2", solutions_dir=FX / "solutions", exercises_dir=tmp_path / "e2")
+    files = a["fx_ward"]
+    assert files and all(f.is_file() for f in files)
+    for f in files:
+        assert filecmp.cmp(f, tmp_path / "e2" / "fx_ward" / f.name, shallow=False)
+        text = f.read_text()
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+        assert str(tmp_path) not in text
+        for line in _hidden_and_solution_text(FX / "solutions" / "fx_ward" / "fx_ward.ipynb"):
+            assert line not in text, f"leaked into the release: {line}"
+
+
+def _repo_assignments() -> list[str]:
+    sol = REPO / "solutions"
+    return sorted(p.name for p in sol.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if sol.is_dir() else []
+
+
+@pytest.mark.pipeline
+def test_committed_exercises_match_solutions_and_leak_nothing(tmp_path):
+    """Do the committed exercises/ equal a fresh release of solutions/, with nothing secret in any file?"""
+    assignments = [a for a in _repo_assignments() if (REPO / "exercises" / a).is_dir()]
+    if not assignments:
+        pytest.skip("no released assignment in exercises/ yet")
+    release(assignments, course_dir=tmp_path / "c", solutions_dir=REPO / "solutions", exercises_dir=tmp_path / "ex")
+    for a in assignments:
+        fresh = sorted(p.name for p in (tmp_path / "ex" / a).iterdir())
+        committed = sorted(p.name for p in (REPO / "exercises" / a).iterdir() if p.name != ".ipynb_checkpoints")
+        assert fresh == committed, f"exercises/{a} drifted from solutions/{a}: run `qicourse release {a}`"
+        for name in fresh:
+            assert filecmp.cmp(tmp_path / "ex" / a / name, REPO / "exercises" / a / name, shallow=False), \
+                f"exercises/{a}/{name} drifted from solutions/: run `qicourse release {a}`"
+        secrets = [line for nb in (REPO / "solutions" / a).glob("*.ipynb") for line in _hidden_and_solution_text(nb)]
+        for f in (REPO / "exercises" / a).rglob("*"):
+            if f.is_file():
+                text = f.read_text(errors="replace")
+                assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "MARK SCHEME" not in text
+                for line in secrets:
+                    assert line not in text, f"{f} leaks: {line}"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("collect")
+    students = root / "students.csv"
+    students.write_text("id,first_name,last_name,email,lms_id\n"
+                        "ada,Ada,Lovelace,ada@example.ac.uk,12345\n"
+                        "mary,Mary,Seacole,mary@example.ac.uk,23456\n"
+                        "john,John,Snow,john@example.ac.uk,\n")
+    release(course_dir=root / "course", solutions_dir=FX / "solutions", exercises_dir=root / "ex")
+    return setup_course(course_dir=root / "course", solutions_dir=FX / "solutions", students=students)
+
+
+def _zip(path: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_collect_moodle_zip_reports_everything(course, tmp_path):
+    """Are Moodle files matched by LMS id or name, and unknown/duplicate/non-notebook files reported?"""
+    nb = (course.root / "release" / "fx_ward" / "fx_ward.ipynb").read_bytes()
+    z = _zip(tmp_path / "moodle.zip", {
+        "Ada Lovelace_12345_assignsubmission_file_fx_ward.ipynb": nb,
+        "Ada Lovelace_12345_assignsubmission_file_fx_ward (1).ipynb": nb,
+        "John Snow_99999_assignsubmission_file_my work.ipynb": nb,
+        "Stranger Danger_55555_assignsubmission_file_fx_ward.ipynb": nb,
+        "Mary Seacole_23456_assignsubmission_file_notes.docx": b"PK",
+    })
+    rep = collect("fx_ward", z, course_dir=course.root, timestamp="2026-01-05 10:00:00 UTC")
+    assert sorted(rep.imported) == ["ada", "john"]
+    assert len(rep.duplicates) == 1 and rep.duplicates[0].startswith("ada")
+    assert len(rep.unknown_students) == 1 and "55555" in rep.unknown_students[0]
+    assert len(rep.not_notebooks) == 1 and "docx" in rep.not_notebooks[0]
+    sub = course.root / "submitted" / "john" / "fx_ward"
+    assert (sub / "fx_ward.ipynb").read_bytes() == nb  # renamed to the assignment's notebook
+    assert (sub / "timestamp.txt").read_text() == "2026-01-05 10:00:00 UTC"
+    assert "unknown student" in rep.to_text()
+
+
+def test_collect_canvas_zip_and_folder(course, tmp_path):
+    """Does Canvas naming (lastfirst_userid_subid_file, with _late) map through the LMS id, and a folder import work?"""
+    nb = (course.root / "release" / "fx_ward" / "fx_ward.ipynb").read_bytes()
+    z = _zip(tmp_path / "canvas.zip", {
+        "seacolemary_late_23456_777_fx_ward.ipynb": nb,
+        "nobodyknown_88888_778_fx_ward.ipynb": nb,
+    })
+    rep = collect("fx_ward", z, course_dir=course.root)
+    assert list(rep.imported) == ["mary"] and len(rep.unknown_students) == 1
+    folder = tmp_path / "subs"
+    (folder / "ada" / "fx_ward").mkdir(parents=True)
+    (folder / "ada" / "fx_ward" / "fx_ward.ipynb").write_bytes(nb)
+    (folder / "ada" / "fx_ward" / "data.csv").write_text("x\n")
+    (folder / "ghost" / "fx_ward").mkdir(parents=True)
+    (folder / "ghost" / "fx_ward" / "fx_ward.ipynb").write_bytes(nb)
+    rep = collect("fx_ward", folder, course_dir=course.root)
+    assert list(rep.imported) == ["ada"]
+    assert rep.unknown_students == ["ghost/fx_ward.ipynb"] and rep.not_notebooks == ["ada/data.csv"]
+    with pytest.raises(FileNotFoundError):
+        collect("fx_ward", tmp_path / "missing", course_dir=course.root)
+
+
+def test_read_submission_rejects_broken_files(tmp_path):
+    """Is each kind of broken file a named SubmissionError rather than a crash?"""
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text('{"cells": [')
+    with pytest.raises(SubmissionError, match="invalid JSON"):
+        read_submission(bad)
+    bad.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 99, "nbformat_minor": 0}))
+    with pytest.raises(SubmissionError, match="format 99"):
+        read_submission(bad)
+    bad.write_text("[1, 2]")
+    with pytest.raises(SubmissionError, match="not a notebook"):
+        read_submission(bad)
+
+
+def test_repair_restores_deleted_renamed_and_retyped_cells(course):
+    """Are deleted tests and locked cells put back in place, renamed ids neutralised, and each noted?"""
+    rel = nbformat.read(course.root / "release" / "fx_ward" / "fx_ward.ipynb", as_version=4)
+    nb = nbformat.read(course.root / "release" / "fx_ward" / "fx_ward.ipynb", as_version=4)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    del nb.cells[ids.index("setup")]
+    nb.cells[[c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells].index("rates_test")].metadata["nbgrader"]["grade_id"] = "mine"
+    rep = repair(nb, rel)
+    fixed = [c.metadata.get("nbgrader", {}).get("grade_id") for c in rep.nb.cells]
+    assert [i for i in fixed if i] == [i for i in ids if i]
+    assert fixed.index("setup") == ids.index("setup")
+    assert any("setup" in n for n in rep.notes) and any("mine" in n for n in rep.notes)
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "q9"}})])
+    with pytest.raises(SubmissionError, match="another assignment"):
+        repair(other, rel)
+
+
+def _task(i, cells, limits):
+    return {"id": i, "limits": limits.as_dict(), "cells": [{"index": k, "source": s, "kind": "other"} for k, s in enumerate(cells)]}
+
+
+def test_no_state_leaks_between_submissions_on_one_worker(tmp_path):
+    """Is a global, a monkeypatched module or a written file of one learner invisible to the next on the same worker?"""
+    limits = Limits(cell_timeout=10, notebook_timeout=30)
+    first = ["import pandas, builtins, os\npandas.LEAKED = 1\nbuiltins.LEAKED = 2\nsecret = 3\nopen('left_behind.txt', 'w').write('x')\nprint(os.getcwd())"]
+    second = ["import pandas, builtins, os\nprint(hasattr(pandas, 'LEAKED'), hasattr(builtins, 'LEAKED'), 'secret' in globals(), "
+              "os.path.exists('left_behind.txt'))\nprint(os.getcwd())"]
+    with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
+        out = [res for _, res in pool.run([_task(0, first, limits), _task(1, second, limits)])]
+    by_id = {r["id"]: r for r in out}
+    text0 = by_id[0]["cells"]["0"]["outputs"][0]["text"]
+    text1 = by_id[1]["cells"]["0"]["outputs"][0]["text"]
+    assert text1.splitlines()[0] == "False False False False"
+    assert text0.splitlines()[0] != text1.splitlines()[1]  # a fresh directory per submission
+
+
+def test_worker_output_and_time_limits(tmp_path):
+    """Are runaway output and a loop that swallows the timeout both stopped and reported?"""
+    limits = Limits(cell_timeout=1, notebook_timeout=20, max_output_bytes=10_000, kill_grace=2)
+    cells = ["for _ in range(200_000):\n    print('x' * 100)",
+             "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass",
+             "print('never')"]
+    with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
+        (_, res), = list(pool.run([_task(0, cells, limits)]))
+    first = res["cells"]["0"]
+    assert len(first["outputs"][0]["text"]) <= 10_000
+    assert any(e["kind"] == "output" for e in first["events"])
+    assert res["killed"] == "cell ignored its time limit"
+    assert "2" not in res["cells"]
