@@ -56,12 +56,6 @@ class Dataset:
     date_column: str = ""
     """column that gives the period covered"""
 
-    def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
 
 def _c(name, kind, unit, meaning, categories=()):
     return Column(name, kind, unit, meaning, tuple(categories))
