@@ -72,6 +72,18 @@ def test_anhoej_table_n_10_to_100():
         assert anhoej_limits(n) == (int(r["published_longest_run_max"]), int(r["published_crossings_min"])), n
 
 
+def test_anhoej_table_in_team_anchors():
+    """Is the n = 10..40 table of the team's research notes (anchors.md B2) reproduced exactly?"""
+    anchors = (
+        "10:6/2 11:6/2 12:7/3 13:7/3 14:7/4 15:7/4 16:7/4 17:7/5 18:7/5 19:7/6 20:7/6 21:7/6 "
+        "22:7/7 23:8/7 24:8/8 25:8/8 26:8/8 27:8/9 28:8/9 29:8/10 30:8/10 31:8/11 32:8/11 "
+        "33:8/11 34:8/12 35:8/12 36:8/13 37:8/13 38:8/14 39:8/14 40:8/14"
+    )
+    for item in anchors.split():
+        n, limits = item.split(":")
+        assert anhoej_limits(int(n)) == tuple(int(v) for v in limits.split("/")), n
+
+
 def test_anhoej_vignette_24_points():
     """With 24 useful points, is a run of more than 8 or fewer than 8 crossings the signal?"""
     assert anhoej_limits(24) == (8, 8)
