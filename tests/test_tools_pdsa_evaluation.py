@@ -214,3 +214,63 @@ def test_rtm_vanishes_without_measurement_noise():
     assert expected_rtm_effect(10, 2, 0, 12) == 0
     with pytest.raises(ValueError, match="select_top"):
         simulate_regression_to_mean(select_top=0)
+
+
+# ---------------------------------------------------------------- widgets (headless)
+@pytest.fixture
+def figures():
+    """Count the figures the explorers draw (Agg backend: plt.show() leaves them open)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    yield lambda: len(plt.get_fignums())
+    plt.close("all")
+
+
+def test_spc_explorer_redraws_when_the_sliders_move(figures):
+    """Does the SPC explorer draw an initial chart headless and redraw on each slider change?"""
+    from qicourse.widgets.variation import spc_explorer
+
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.normal(10, 1, 20), rng.normal(7, 1, 20)]
+    box = spc_explorer(y, chart="i", freeze=20, ylab="minutes")
+    assert figures() == 1
+    freeze, phase = box.children[0].children
+    assert (freeze.value, phase.value) == (20, 0)
+    phase.value = 20
+    freeze.value = 30  # a baseline running past the new phase is ignored, not an error
+    assert figures() == 3
+
+
+def test_other_explorers_draw_and_refuse_bad_arguments(figures):
+    """Do the RTM, stratification and PDSA explorers draw, redraw, and refuse bad input clearly?"""
+    from qicourse.widgets.variation import (
+        limits_width_demo,
+        pdsa_study_explorer,
+        rtm_explorer,
+        stratification_chooser,
+    )
+
+    box = rtm_explorer()
+    box.children[0].children[0].value = 0.0
+    assert figures() == 2
+    stratification_chooser(frame(), "minutes", ["imd"], period="after")
+    assert figures() == 3
+    with pytest.raises(ValueError, match="at least one column"):
+        stratification_chooser(frame(), "minutes", [])
+    weeks = pd.date_range("2024-01-01", periods=30, freq="W-MON")
+    weekly = pd.Series(np.r_[np.full(10, 100.0), np.full(10, 80.0), np.full(10, 78.0)], index=weeks)
+    cycles = [{"date": weeks[10], "title": "grab bags", "decision": "adopt"},
+              {"date": weeks[20], "title": "posters", "decision": "adopt"}]
+    box = pdsa_study_explorer(weekly, cycles, min_change=10)
+    box.children[0].children[0].value = 1
+    assert figures() == 5
+    with pytest.raises(ValueError, match="at least one PDSA cycle"):
+        pdsa_study_explorer(weekly, [])
+    t = limits_width_demo(0.9, sizes=(10, 100))
+    assert t["upper limit"].iloc[0] > t["upper limit"].iloc[1]
+    with pytest.raises(ValueError, match="strictly between"):
+        limits_width_demo(1.5)

@@ -15,6 +15,7 @@ from IPython.display import display
 
 from qicourse.charts import plot_qic, qic
 from qicourse.tools.evaluation import expected_rtm_effect, simulate_regression_to_mean, stratify
+from qicourse.tools.pdsa import ALLOWED_DECISIONS, classify_result
 
 
 def _redraw(out: widgets.Output, draw) -> None:
@@ -189,3 +190,69 @@ def limits_width_demo(p: float = 0.9, sizes=(5, 10, 20, 40, 80)) -> pd.DataFrame
         "lower limit": np.clip(p - 3 * se, 0, 1),
         "upper limit": np.clip(p + 3 * se, 0, 1),
     })
+
+
+def pdsa_study_explorer(
+    weekly: pd.Series,
+    cycles: list[dict],
+    direction: str = "decrease",
+    ylab: str = "",
+    min_change: float = 10.0,
+) -> widgets.VBox:
+    """Study one PDSA cycle: compare the weeks of the cycle with the weeks before it, and see
+    which decisions (adopt/adapt/abandon) the data support for the smallest change that matters.
+
+    `weekly` is one value per week (indexed by week start); `cycles` are dicts with at least
+    `date` and `title`, in order. Teaches that Act follows Study, and that "no change" depends on
+    agreeing beforehand how big a change would matter.
+    """
+    if not cycles:
+        raise ValueError("cycles must list at least one PDSA cycle.")
+    weekly = pd.Series(weekly).sort_index()
+    starts = [pd.Timestamp(c["date"]) for c in cycles]
+    bounds = [weekly.index.min()] + starts + [weekly.index.max() + pd.Timedelta(days=1)]
+    choose = widgets.Dropdown(
+        options=[(f"{i + 1}: {c['title']}", i) for i, c in enumerate(cycles)], value=0,
+        description="Cycle")
+    threshold = widgets.FloatSlider(value=min_change, min=0, max=30, step=1,
+                                    description="Smallest change that matters",
+                                    style={"description_width": "initial"},
+                                    continuous_update=False)
+    out = widgets.Output()
+
+    def draw(ax):
+        i = choose.value
+        before = weekly[(weekly.index >= bounds[i]) & (weekly.index < bounds[i + 1])]
+        during = weekly[(weekly.index >= bounds[i + 1]) & (weekly.index < bounds[i + 2])]
+        ax.plot(weekly.index, weekly.to_numpy(), color="#a6a6a6", marker="o", ms=3, lw=1)
+        ax.plot(before.index, before.to_numpy(), color="#4d4d4d", marker="o", ms=3, lw=1)
+        ax.plot(during.index, during.to_numpy(), color="#005eb8", marker="o", ms=4, lw=1.2)
+        b_med, d_med = float(before.median()), float(during.median())
+        ax.hlines(b_med, before.index.min(), before.index.max(), color="#4d4d4d", lw=2,
+                  label=f"before: median {b_med:.0f}")
+        ax.hlines(d_med, during.index.min(), during.index.max(), color="#005eb8", lw=2,
+                  label=f"during cycle {i + 1}: median {d_med:.0f}")
+        for s in starts:
+            ax.axvline(s, color="#999999", lw=0.8, ls=":")
+        ax.set_xlabel("Week starting")
+        ax.set_ylabel(ylab or "Weekly value")
+        ax.set_title(f"Study: cycle {i + 1} ({cycles[i]['title']}) against the weeks before it")
+        ax.legend(fontsize=8, loc="upper right")
+        verdict = classify_result(b_med, d_med, None, direction, threshold.value)
+        allowed = " or ".join(sorted(ALLOWED_DECISIONS[verdict]))
+        team = cycles[i].get("decision")
+        fits = "" if team is None else (
+            f" The team decided to <b>{team}</b>: "
+            + ("consistent with the data." if team in ALLOWED_DECISIONS[verdict]
+               else "the data do not support that."))
+        return (f"Median {b_med:.0f} before, {d_med:.0f} during. With a smallest important change "
+                f"of {threshold.value:.0f}, the data show <b>{verdict.replace('_', ' ')}</b>, "
+                f"so the decision should be {allowed}.{fits}")
+
+    def update(_=None):
+        _redraw(out, draw)
+
+    choose.observe(update, names="value")
+    threshold.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([choose, threshold]), out])
