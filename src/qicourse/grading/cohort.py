@@ -68,7 +68,7 @@ def hostile(kind: str, source_nb, release_nb, *, secrets: list[str] = (), write_
     if kind == "kernel_death":
         return _insert_after_first_answer(nb, "import os\nos._exit(1)")
     if kind == "memory_bomb":
-        return _insert_after_first_answer(nb, "hog = []\nwhile True:\n    hog.append(bytearray(100 * 1024 * 1024))")
+        return _insert_after_first_answer(nb, "hog = [0.0] * (4 * 1024 ** 3)  # 32 GB of pointers")
     if kind == "huge_output":
         return _insert_after_first_answer(nb, "for _ in range(1_000_000):\n    print('x' * 100)")
     if kind == "invalid_json":
@@ -118,7 +118,8 @@ def hostile(kind: str, source_nb, release_nb, *, secrets: list[str] = (), write_
 
 
 def fabricate(source_path: Path, release_path: Path, out_dir: Path, assignment: str, *, n: int = 30, seed: int = 1,
-              secrets: list[str] = (), writeups: dict[str, str] | None = None) -> dict[str, str]:
+              secrets: list[str] = (), write_to: str = "/tmp/qicourse-escape",
+              writeups: dict[str, str] | None = None) -> dict[str, str]:
     """Write `<out>/<student>/<assignment>/<notebook>` for n students; return student -> kind.
 
     The first students cover every hostile kind once, then full, blank, error and partly
@@ -149,7 +150,7 @@ def fabricate(source_path: Path, release_path: Path, out_dir: Path, assignment: 
             if i:
                 nb.cells[i[0]].source += "\n    this is not python ("
         else:
-            nb = hostile(kind, source_nb, release_nb, secrets=secrets)
+            nb = hostile(kind, source_nb, release_nb, secrets=secrets, write_to=write_to)
         dest = Path(out_dir) / student / assignment
         dest.mkdir(parents=True, exist_ok=True)
         path = dest / release_path.name

@@ -64,8 +64,9 @@ def _readonly_paths(hidden: list[Path]) -> list[str]:
     """What the worker must see: the interpreter, the environment and the package; never `hidden`."""
     candidates = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
                   Path(os.path.realpath(sys.executable)).parent.parent, _package_root()}
-    for entry in sys.path:
-        if entry and os.path.isdir(entry):
+    for entry in sys.path:  # only the environment's own folders: the caller's sys.path may hold tests/ etc.
+        if entry and os.path.isdir(entry) and any(Path(entry).resolve().is_relative_to(Path(p).resolve())
+                                                  for p in (sys.prefix, sys.base_prefix)):
             candidates.add(Path(entry).resolve())
     keep = []
     for path in sorted(candidates):
