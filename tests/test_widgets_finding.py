@@ -82,3 +82,22 @@ def test_coding_frame_explorer_reacts_to_keywords_and_theme():
     assert keywords.value == "noise, slept, alarm*"
     with pytest.raises(ValueError, match="non-empty"):
         coding_frame_explorer(COMMENTS, {})
+
+
+def test_project_type_explorer_follows_the_decision_order():
+    """Does a re-audit read as audit, adding cycles make it QI, and generalisable make it research?"""
+    from qicourse.widgets.finding import project_type_explorer
+
+    box = project_type_explorer(compares_with_standard=True)
+    *checks, verdict = box.children
+    by_label = {c.description: c for c in checks}
+    assert verdict.value.startswith("<b>AUDIT</b>")
+    by_label["Changes are tested in cycles and measured over time"].value = True
+    assert verdict.value.startswith("<b>QI</b>")
+    by_label["The findings are meant to be generalisable"].value = True
+    assert verdict.value.startswith("<b>RESEARCH</b>") and "ethics" in verdict.value
+    for c in checks:
+        c.value = False
+    assert verdict.value.startswith("<b>SERVICE EVALUATION</b>")
+    with pytest.raises(ValueError, match="unknown features"):
+        project_type_explorer(blinded=True)

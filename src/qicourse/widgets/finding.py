@@ -1,5 +1,6 @@
-"""Explorers for module 2 (finding the problem): a Pareto explorer of incident reports and a
-coding-frame explorer for free-text feedback.
+"""Explorers for modules 1 and 2: what kind of project this is (QI, audit, research, service
+evaluation), a Pareto explorer of incident reports and a coding-frame explorer for free-text
+feedback.
 
 Each builder returns an ipywidgets container whose controls redraw through `observe` callbacks,
 and draws its first state at once, so the explorer also shows something when a notebook runs
@@ -157,3 +158,57 @@ def coding_frame_explorer(comments: pd.Series, frame: Mapping[str, Sequence[str]
     box.observe(on_keywords, names="value")
     show()
     return widgets.VBox([theme, box, report])
+
+
+# The decision is the lesson's teaching and the exercise asks learners to write it themselves, so
+# it lives here (not in qicourse.tools) and the lesson shows it as questions, not code.
+_PROJECT_QUESTIONS = {
+    "randomised": "Participants are randomised to different groups",
+    "changes_care_beyond_standard": "The protocol changes care beyond accepted standards",
+    "generalisable": "The findings are meant to be generalisable",
+    "tests_changes_over_time": "Changes are tested in cycles and measured over time",
+    "compares_with_standard": "Practice is compared with a standard",
+}
+_PROJECT_VERDICTS = {
+    "research": "Research: needs research ethics committee review through the HRA, and NHS R&D "
+                "approval, before it starts.",
+    "QI": "Quality improvement: register it with the trust's QI or governance team; no research "
+          "ethics review, but information governance still applies.",
+    "audit": "Clinical audit: register it with the clinical audit team. Repeating it (re-audit) "
+             "keeps it audit; it does not make it QI.",
+    "service evaluation": "Service evaluation: describes how well a service is doing, for a local "
+                          "decision; local approval only.",
+}
+
+
+def _project_kind(randomised, changes_care_beyond_standard, generalisable,
+                  tests_changes_over_time, compares_with_standard) -> str:
+    if randomised or changes_care_beyond_standard or generalisable:  # HRA decision tool questions
+        return "research"
+    if tests_changes_over_time:
+        return "QI"
+    if compares_with_standard:
+        return "audit"
+    return "service evaluation"
+
+
+def project_type_explorer(**ticked: bool) -> widgets.VBox:
+    """Tick what is true of a project and read whether it is QI, audit, research or service
+    evaluation, and what approval it needs. Keyword arguments set the first state."""
+    unknown = set(ticked) - set(_PROJECT_QUESTIONS)
+    if unknown:
+        raise ValueError(f"project_type_explorer: unknown features {sorted(unknown)} "
+                         f"(choose from {list(_PROJECT_QUESTIONS)})")
+    boxes = {k: widgets.Checkbox(description=text, value=bool(ticked.get(k, False)), indent=False,
+                                 layout=widgets.Layout(width="480px"))
+             for k, text in _PROJECT_QUESTIONS.items()}
+    verdict = widgets.HTML()
+
+    def update(_=None):
+        kind = _project_kind(**{k: b.value for k, b in boxes.items()})
+        verdict.value = f"<b>{kind.upper()}</b> &mdash; {html.escape(_PROJECT_VERDICTS[kind])}"
+
+    for b in boxes.values():
+        b.observe(update, names="value")
+    update()
+    return widgets.VBox([*boxes.values(), verdict])
