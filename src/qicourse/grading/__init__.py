@@ -1,15 +1,22 @@
 """Grading pipeline over nbgrader 0.9: set-up, release, collect, parallel sandboxed grading,
-rubric marks, feedback, export, cohort report and the learner's own `check`."""
+rubric marks, feedback, export, cohort report and the learner's own `check`.
 
-from qicourse.grading.autograde import GradeRun, SubmissionResult, grade
-from qicourse.grading.check import CheckResult, QuestionResult, check_notebook
-from qicourse.grading.collect import CollectReport, collect
-from qicourse.grading.course import Course, open_course, release, setup_course
-from qicourse.grading.outputs import export, feedback
-from qicourse.grading.report import report
-from qicourse.grading.sandbox import Limits
+Names load on first use, so `qicourse --help` and other commands do not pay for nbgrader's imports.
+"""
 
-__all__ = [
-    "CheckResult", "CollectReport", "Course", "GradeRun", "Limits", "QuestionResult", "SubmissionResult",
-    "check_notebook", "collect", "export", "feedback", "grade", "open_course", "release", "report", "setup_course",
-]
+from importlib import import_module
+
+_WHERE = {
+    "GradeRun": "autograde", "SubmissionResult": "autograde", "grade": "autograde",
+    "CheckResult": "check", "QuestionResult": "check", "check_notebook": "check",
+    "CollectReport": "collect", "collect": "collect",
+    "Course": "course", "open_course": "course", "release": "course", "setup_course": "course",
+    "export": "outputs", "feedback": "outputs", "report": "report", "Limits": "sandbox",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        return getattr(import_module(f"qicourse.grading.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'qicourse.grading' has no attribute {name!r}")
