@@ -27,7 +27,6 @@ from qicourse.tools.problem import (  # noqa: E402
     plot_process_map,
     plot_stakeholder_grid,
     process_steps,
-    rate_per,
     representative_quotes,
     stakeholder_grid,
     theme_counts,
@@ -153,18 +152,6 @@ def test_plot_pareto_accepts_raw_categories():
     """Can a learner pass raw labels straight to the plot?"""
     ax = plot_pareto(["a", "a", "b"])
     assert [p.get_height() for p in ax.patches] == [2, 1]
-
-
-# ------------------------------------------------------------------ rates
-def test_rate_per_1000_bed_days():
-    """Is a rate events x 1000 / denominator, with NaN (not inf) when there is no exposure?"""
-    assert rate_per(6, 1500) == pytest.approx(4.0)
-    s = rate_per(pd.Series([3, 0, 2], index=list("xyz")), pd.Series([600, 500, 0], index=list("xyz")))
-    assert list(s.index) == ["x", "y", "z"]
-    assert s["x"] == pytest.approx(5.0) and s["y"] == 0 and math.isnan(s["z"])
-    assert rate_per(1, 200, per=100) == pytest.approx(0.5)
-    with pytest.raises(ValueError, match="negative"):
-        rate_per(-1, 10)
 
 
 # ------------------------------------------------------------------ fishbone

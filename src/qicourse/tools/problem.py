@@ -22,7 +22,6 @@ __all__ = [
     "pareto_table",
     "vital_few",
     "plot_pareto",
-    "rate_per",
     "plot_fishbone",
     "ProcessStep",
     "process_steps",
@@ -163,25 +162,6 @@ def plot_pareto(table: pd.DataFrame, ax=None, title: str = "Pareto chart",
     right.legend(loc="center right", frameon=False)
     ax.right_ax = right
     return ax
-
-
-def rate_per(events, denominator, per: float = 1000.0):
-    """Events per `per` units of exposure (e.g. falls per 1,000 occupied bed days).
-
-    Works on numbers, arrays or Series (element-wise). A zero denominator gives NaN, not an
-    infinite rate: no exposure means no rate, not an infinitely bad one.
-    """
-    ev = np.asarray(events, dtype=float)
-    den = np.asarray(denominator, dtype=float)
-    if np.any(ev < 0) or np.any(den < 0):
-        raise ValueError("rate_per: events and denominator cannot be negative")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(den > 0, per * ev / np.where(den > 0, den, 1), np.nan)
-    if isinstance(events, pd.Series):
-        return pd.Series(rate, index=events.index)
-    if rate.ndim == 0:
-        return float(rate)
-    return rate
 
 
 # --------------------------------------------------------------------------------------------
