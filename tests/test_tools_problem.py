@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from qicourse.tools.problem import (  # noqa: E402
     FISHBONE_CATEGORIES,
@@ -127,6 +129,26 @@ def test_pareto_bad_input_errors(data, kwargs, message):
     """Is bad input refused with a message naming the problem?"""
     with pytest.raises(ValueError, match=message):
         pareto_table(data, **kwargs)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=8), st.integers(0, 10_000), min_size=1, max_size=15),
+       st.floats(1, 100))
+def test_pareto_table_properties(counts, threshold):
+    """For any counts: sorted, cumulative % rising to exactly 100, vital few the shortest top set reaching the threshold?"""
+    if sum(counts.values()) == 0:
+        with pytest.raises(ValueError):
+            pareto_table(counts)
+        return
+    t = pareto_table(counts, threshold=threshold)
+    assert sorted(t["category"]) == sorted(map(str, counts))
+    assert (t["count"].diff().dropna() <= 0).all()
+    assert (t["cumulative_percent"].diff().dropna() >= -1e-9).all()
+    assert t["cumulative_percent"].iloc[-1] == 100.0
+    k = int(t["vital_few"].sum())
+    assert t["vital_few"].tolist() == [True] * k + [False] * (len(t) - k)
+    assert t["cumulative_percent"].iloc[k - 1] >= threshold - 1e-6
+    if k > 1:
+        assert t["cumulative_percent"].iloc[k - 2] < threshold
 
 
 def test_pareto_rejects_non_collections():
@@ -331,6 +353,14 @@ def test_theme_counts_and_quotes():
     assert len(representative_quotes(COMMENTS, coded, "staff attitude", n=5)) == 2
     with pytest.raises(ValueError, match="no theme"):
         representative_quotes(COMMENTS, coded, "parking")
+
+
+def test_representative_quotes_skip_near_repeats():
+    """Is a comment that only adds 'Thank you' to a chosen one skipped for a different quote?"""
+    comments = pd.Series(["I slept well.", "I slept well. Thank you.", "Too noisy to sleep at night."])
+    coded = apply_coding_frame(comments, {"sleep": ["slept", "sleep"]})
+    assert representative_quotes(comments, coded, "sleep", n=2) == ["I slept well.",
+                                                                      "Too noisy to sleep at night."]
 
 
 def test_frame_agreement_precision_recall():

@@ -509,7 +509,8 @@ def theme_counts(coded: pd.DataFrame) -> pd.DataFrame:
 
 def representative_quotes(comments, coded: pd.DataFrame, theme: str, n: int = 3) -> list[str]:
     """Up to `n` comments coded to `theme`, preferring those that carry no other theme
-    (clearest examples), then shorter ones (easier to quote in a report)."""
+    (clearest examples), then shorter ones (easier to quote in a report). A comment that
+    contains, or is contained in, one already chosen is skipped (templated near-repeats)."""
     if theme not in coded.columns:
         raise ValueError(f"representative_quotes: no theme {theme!r} (themes: {list(coded.columns)})")
     texts = comments if isinstance(comments, pd.Series) else pd.Series(list(comments))
@@ -517,7 +518,17 @@ def representative_quotes(comments, coded: pd.DataFrame, theme: str, n: int = 3)
     others = coded.loc[hit].drop(columns=[theme]).sum(axis=1)
     order = pd.DataFrame({"others": others, "length": texts.loc[hit].astype(str).str.len()})
     order = order.sort_values(["others", "length"], kind="mergesort")
-    return [str(texts.loc[i]) for i in order.index[:n]]
+    chosen: list[str] = []
+    for i in order.index:
+        text = str(texts.loc[i])
+        key = " ".join(text.lower().split())
+        if any(key in " ".join(c.lower().split()) or " ".join(c.lower().split()) in key
+               for c in chosen):
+            continue
+        chosen.append(text)
+        if len(chosen) == n:
+            break
+    return chosen
 
 
 def frame_agreement(coded: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
