@@ -292,7 +292,7 @@ def _score_sentence(s: str) -> int:
 
 
 def _pick_aim(plain: str) -> str:
-    sents = sentences(plain[:20_000])
+    sents = [s[:1000] for s in sentences(plain[:20_000])[:400]]
     if not sents:
         return ""
     best = max(sents, key=lambda s: (_score_sentence(s), -sents.index(s)))

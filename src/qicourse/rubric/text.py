@@ -13,6 +13,7 @@ from dataclasses import dataclass
 #: no honest write-up cell is longer than a few thousand words).
 MAX_CHARS = 200_000
 
+_LONG_TOKEN = re.compile(r"([^\s]{40})[^\s]+")
 _FENCE = re.compile(r"```.*?(```|\Z)", re.S)
 _HTML_TAG = re.compile(r"<[^>\n]{1,200}>")
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
@@ -35,6 +36,7 @@ def strip_markdown(text: str) -> str:
     if not text:
         return ""
     text = text[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    text = _LONG_TOKEN.sub(r"\1", text)  # no real word is 40 characters long; keeps every regex linear
     text = _FENCE.sub("\n", text)
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
@@ -76,6 +78,7 @@ def split_sections(markdown: str, labels: set[str] | frozenset[str] = frozenset(
     if not markdown:
         return []
     md = markdown[:MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    md = _LONG_TOKEN.sub(r"\1", md)
     md = _FENCE.sub("\n", md)
     lines = md.split("\n")
     heads: list[tuple[int, str]] = []
