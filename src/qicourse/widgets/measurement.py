@@ -129,14 +129,20 @@ class RunChartExplorer(_Explorer):
             f"<i>{html.escape(RULE_SETS[self.rules.value])}</i>",
         ]
         self.summary.value = "<div class='qic-summary'>" + "<br>".join(lines) + "</div>"
-        fig, ax = plt.subplots(figsize=(9, 3.8))
+        fig, ax = plt.subplots(figsize=(10, 4.6))
         plot_qic(res, ax=ax, title=self.title, ylab=self.ylab, xlab=self.xlab)
         if 0 < k < self.n_points.value:
             xk = (pts["x"].iloc[k - 1], pts["x"].iloc[k])
             mid = xk[0] + (xk[1] - xk[0]) / 2
             ax.axvline(mid, color="#444444", linestyle=":", linewidth=1.2)
-            ax.annotate("change started", (mid, 1.0), xycoords=("data", "axes fraction"),
-                        ha="center", va="bottom", fontsize=8)
+            ax.annotate(" change started", (mid, 0.97), xycoords=("data", "axes fraction"),
+                        ha="left", va="top", fontsize=8)
+        if pd.api.types.is_datetime64_any_dtype(self.x):
+            fig.autofmt_xdate()
+        legend = ax.get_legend()
+        if legend is not None:  # legend under the chart, so the chart keeps the full width
+            ax.legend(legend.legend_handles, [t.get_text() for t in legend.get_texts()], loc="upper center",
+                      bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize=8, frameon=False)
         fig.tight_layout()
         _show(fig, self.plot, self.title)
 
