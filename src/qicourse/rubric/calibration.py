@@ -59,8 +59,16 @@ def load_calibration(path: str | os.PathLike[str]) -> tuple[Rubric, list[dict]]:
     return rubric, raw["items"]
 
 
-def evaluate(path: str | os.PathLike[str]) -> CalibrationReport:
-    rubric, items = load_calibration(path)
+def evaluate(*paths: str | os.PathLike[str]) -> CalibrationReport:
+    """Mark every item of one or more calibration files (same rubric) and compare with the hand marks."""
+    if not paths:
+        raise ValueError("evaluate() needs at least one calibration file")
+    rubric, items = load_calibration(paths[0])
+    for p in paths[1:]:
+        other, more = load_calibration(p)
+        if other.id != rubric.id:
+            raise ValueError(f"{Path(p).name} is for rubric {other.id!r}, not {rubric.id!r}")
+        items = items + more
     hand: dict[str, list[int]] = {c.id: [] for c in rubric.criteria}
     auto: dict[str, list[int]] = {c.id: [] for c in rubric.criteria}
     hand_total: list[int] = []

@@ -221,7 +221,7 @@ def _is_smart(ctx: Context) -> Hit:
 # Generic text
 # ---------------------------------------------------------------------------------------------
 _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\s*(?:%|per ?cent|percent|/\s*\d+|out of \d+|minutes|mins|hours|days|"
-                     r"patients|falls|per 1,?000)|\b\d+\s*(?:of|out of)\s+(?:the\s+)?\d+\b|\bmedian\s+(?:of\s+)?\d+",
+                     r"patients|falls|per 1,?000|per (?:day|week|month|year))|\bfrom \d+(?:\.\d+)?%? to \d+|\b\d+\s*(?:of|out of)\s+(?:the\s+)?\d+\b|\bmedian\s+(?:of\s+)?\d+",
                      re.I)
 
 
@@ -348,7 +348,7 @@ _CHART = re.compile(r"\b(?:run charts?|control charts?|SPC(?: charts?)?|statisti
                     r"I charts?|p[- ]charts?|u[- ]charts?|c[- ]charts?|shewhart|process behaviou?r charts?|"
                     r"individuals charts?)\b", re.I)
 _MISREAD = [
-    (re.compile(r"\b(?:above|below|beat|beyond|over|crossed|met|exceeded) (?:the |our )?target(?: line)?\b[^.]{0,80}"
+    (re.compile(r"\b(?:above|below|beat|beyond|over|crossed|met|exceeded) (?:the |our )?(?:\d+(?:\.\d+)?%? )?target(?: line)?\b[^.]{0,80}"
                 r"\b(?:special[- ]cause|signal)|\bspecial[- ]cause\b[^.]{0,80}\b(?:above|below|beyond|over) (?:the |our )?"
                 r"target", re.I),
      "A point beyond the target line is not special cause: targets are not control limits."),

@@ -112,6 +112,7 @@ def split_sections(markdown: str, labels: set[str] | frozenset[str] = frozenset(
 
 
 _INLINE_LABEL = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?([A-Za-z][A-Za-z /&-]{1,40}?)[ \t]*(?::|(?:\*\*|__)[ \t]*:|:[ \t]*(?:\*\*|__)|[ \t]+-[ \t]+)(?:\*\*|__)?[ \t]*(?=\S)")
+_NUMBERED_LINE = re.compile(r"^[ \t]*\d{1,2}[.)][ \t]+([A-Z][A-Za-z ,&/'()-]{1,50}?)[ \t]*:?[ \t]*$")
 _BOLD_LINE = re.compile(r"^[ \t]*(\*\*|__)([^*_\n]{2,60}?)\1[ \t]*:?[ \t]*$")
 _COLON_LINE = re.compile(r"^[ \t]*([A-Z][A-Za-z0-9 ,&/()'-]{1,50}):[ \t]*$")
 _SETEXT = re.compile(r"^[ \t]*(=+|-+)[ \t]*$")
@@ -124,6 +125,9 @@ def _heading_of(line: str, next_line: str) -> str | None:
     m = _BOLD_LINE.match(line)
     if m:
         return _clean_heading(m.group(2))
+    m = _NUMBERED_LINE.match(line)
+    if m and len(m.group(1).split()) <= 6:  # "3. Discussion" on a line of its own
+        return _clean_heading(m.group(1))
     m = _COLON_LINE.match(line)
     if m:
         return _clean_heading(m.group(1))
@@ -198,6 +202,9 @@ def looks_english(text: str) -> bool:
 
     Short answers (under 8 words) are given the benefit of the doubt.
     """
+    letters = re.findall(r"[^\W\d_]", text)
+    if len(letters) >= 20 and sum(1 for ch in letters if ch.isascii()) / len(letters) < 0.5:
+        return False  # mostly non-Latin script (Chinese, Arabic, Cyrillic ...)
     words = re.findall(r"\w+", text.lower())
     if len(words) < 8:
         return True
