@@ -1,0 +1,151 @@
+"""Rubric marker benchmark: speed on a cohort of capstone reports, and agreement with hand marks.
+
+    python benchmarks/bench_rubric.py               # print the tables
+    python benchmarks/bench_rubric.py --write-readme  # also rewrite the "Rubric marker" section of README.md
+
+Speed: marks 300 capstone reports (the calibration reports cycled, each made unique) and one
+50,000-word answer per rubric; target < 30 s for the 300. Agreement: exact agreement and Cohen's
+quadratic weighted kappa (QWK, implemented in `qicourse.rubric.agreement`) per criterion between
+the marker and the hand marks in `tests/calibration/`, for the development set, the first
+held-out set, the second (never tuned) held-out set and all pooled. Exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from qicourse.rubric import load_rubric, mark_answer
+from qicourse.rubric.calibration import CalibrationReport, evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+CAL = ROOT / "tests" / "calibration"
+README = Path(__file__).resolve().parent / "README.md"
+STEMS = {"smart_aim": "aims", "pdsa_plan": "pdsa", "capstone": "capstone"}
+TARGET = {"smart_aim": 0.8, "pdsa_plan": 0.7, "capstone": 0.7}
+SETS = [("development (tuned on)", ""), ("held-out 1 (first run, then tuned on)", "heldout_"),
+        ("held-out 2 (never tuned on)", "heldout2_")]
+
+
+def bench_speed(n: int = 300) -> dict:
+    rubric = load_rubric("capstone")
+    items = []
+    for prefix in ("", "heldout_", "heldout2_"):
+        items += yaml.safe_load((CAL / f"{prefix}capstone.yaml").read_text())["items"]
+    t0 = time.perf_counter()
+    for i in range(n):
+        it = items[i % len(items)]
+        mark_answer(rubric, f"{it['text']}\n\nSubmitted by learner {i:03d}.", it.get("facts"))
+    cohort = time.perf_counter() - t0
+    long_text = " ".join(it["text"] for it in items)
+    words = len(long_text.split())
+    long_text = (long_text + " ") * (50_000 // words + 1)
+    longest = 0.0
+    for name in STEMS:
+        t0 = time.perf_counter()
+        mark_answer(name, long_text)
+        longest = max(longest, time.perf_counter() - t0)
+    return {"n": n, "cohort_s": cohort, "per_report_ms": 1000 * cohort / n, "long_words": len(long_text.split()),
+            "long_s": longest}
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def agreement() -> dict[str, dict[str, CalibrationReport]]:
+    out: dict[str, dict[str, CalibrationReport]] = {}
+    for rid, stem in STEMS.items():
+        out[rid] = {name: evaluate(CAL / f"{prefix}{stem}.yaml") for name, prefix in SETS}
+        out[rid]["pooled"] = evaluate(*(CAL / f"{prefix}{stem}.yaml" for _, prefix in SETS))
+    return out
+
+
+def render(speed: dict, agree: dict[str, dict[str, CalibrationReport]]) -> str:
+    lines = [
+        "## Rubric marker",
+        "",
+        "Script: `benchmarks/bench_rubric.py` (`--write-readme` rewrites this section). Agreement is between the",
+        "marker and one hand marker (the rubric engineer) on the write-ups in `tests/calibration/`; hand marks",
+        "were decided from the rubric descriptors before the marker was run on each file and never edited",
+        "to match it. The **development** set was used to tune the marker's rules, so its figures are",
+        "optimistic; **held-out 1** was first run untuned (first-run figures in",
+        "`rubric_calibration_heldout_first_run.txt`) and then also used to fix rules; **held-out 2** was",
+        "written after all tuning and never tuned on: it is the honest estimate, but small.",
+        "The pre-tuning run on the development set is in `rubric_calibration_before_tuning.txt`.",
+        "",
+        "First runs, before any rule was changed in their light (QWK, total score / mean of criteria):",
+        "development set before tuning: aims 0.95 / 0.86, PDSA 0.84 / 0.70, capstone 0.97 / 0.84;",
+        "held-out 1 on its first run: aims 0.75 / 0.67, PDSA 0.87 / 0.68, capstone 0.98 / 0.90.",
+        "So on writing it has never seen the marker has met the targets for reports but fallen short on",
+        "aims once (new phrasings such as \"9 out of 10\" were not parsed); expect per-criterion kappa",
+        "around 0.7-0.9 on new cohorts, and treat every mark as provisional.",
+        "",
+        "| benchmark | target | measured | script |",
+        "|---|---|---|---|",
+        f"| mark {speed['n']} capstone reports (in process) | < 30 s | {speed['cohort_s']:.2f} s "
+        f"({speed['per_report_ms']:.1f} ms per report) | `bench_rubric.py` |",
+        f"| one {speed['long_words']:,}-word answer, slowest rubric | no crash, a few s | {speed['long_s']:.2f} s | "
+        f"`bench_rubric.py` |",
+    ]
+    for rid, reports in agree.items():
+        pooled = reports["pooled"]
+        h2 = reports["held-out 2 (never tuned on)"]
+        lines.append(f"| QWK, `{rid}`, held-out 2 (n={h2.n_items}): total score / mean of criteria | >= {TARGET[rid]} | "
+                     f"{_fmt(h2.total_qwk)} / {_fmt(h2.mean_qwk)} | `bench_rubric.py` |")
+        lines.append(f"| QWK, `{rid}`, all pooled (n={pooled.n_items}): total score / mean / lowest criterion | "
+                     f">= {TARGET[rid]} | {_fmt(pooled.total_qwk)} / {_fmt(pooled.mean_qwk)} / "
+                     f"{_fmt(min(r['qwk'] for r in pooled.rows if r['qwk'] is not None))} | `bench_rubric.py` |")
+    for rid, reports in agree.items():
+        names = list(reports)
+        lines += ["", f"### `{rid}`: agreement per criterion (exact / QWK)", "",
+                  "| criterion | " + " | ".join(f"{n} (n={reports[n].n_items})" for n in names) + " |",
+                  "|---|" + "---|" * len(names)]
+        for i, row in enumerate(reports["pooled"].rows):
+            cells = [f"{reports[n].rows[i]['exact']:.2f} / {_fmt(reports[n].rows[i]['qwk'])}" for n in names]
+            lines.append(f"| {row['criterion']} | " + " | ".join(cells) + " |")
+        lines.append("| **total score** | " + " | ".join(
+            f"{reports[n].total_exact:.2f} / {_fmt(reports[n].total_qwk)}" for n in names) + " |")
+        dis = reports["pooled"].disagreements
+        lines += ["", f"Disagreements ({len(dis)} of {reports['pooled'].n_items * len(reports['pooled'].rows)} "
+                      "criterion marks, all sets):", ""]
+        for d in dis:
+            lines.append(f"- {d['item']} `{d['criterion']}`: hand {d['hand']}, marker {d['marker']} "
+                         f"(hand: {d['justification']})")
+    return "\n".join(lines) + "\n"
+
+
+def write_readme(section: str) -> None:
+    text = README.read_text(encoding="utf-8") if README.exists() else (
+        "# Benchmarks\n\nSpeed and calibration targets live here, not in timed unit tests.\n\n## Results\n\n"
+        "| benchmark | target | measured | script |\n|---|---|---|---|\n")
+    pattern = re.compile(r"^## Rubric marker\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _m: section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    README.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write-readme", action="store_true", help="rewrite the Rubric marker section of README.md")
+    ap.add_argument("-n", type=int, default=300, help="number of capstone reports to mark (default 300)")
+    args = ap.parse_args(argv)
+    speed = bench_speed(args.n)
+    agree = agreement()
+    section = render(speed, agree)
+    print(section)
+    if args.write_readme:
+        write_readme(section)
+        print(f"(written to {README})")
+    ok = speed["cohort_s"] < 30 * args.n / 300
+    for rid, reports in agree.items():
+        ok &= (reports["pooled"].total_qwk or 0) >= TARGET[rid] and (reports["pooled"].mean_qwk or 0) >= TARGET[rid]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
