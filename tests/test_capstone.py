@@ -84,3 +84,13 @@ def test_template_in_task_cell_lists_the_same_headings():
     nb = nbformat.read(SOLUTION, as_version=4)
     (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "report_text"]
     assert re.findall(r"^## (.+)$", cell.source, flags=re.M)[1:] == HEADINGS  # after the cell's own title
+
+
+def test_m6_model_pdsa_write_up_earns_full_marks():
+    """Does the m6 model answer (grade id pdsa_plan) still earn full marks under its rubric?"""
+    nb = nbformat.read(REPO / "solutions" / "m6_pdsa" / "m6_pdsa.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "pdsa_plan"]
+    rubric = load_rubric("pdsa_plan")
+    assert "pdsa_plan" in rubric.grade_ids
+    result = mark_answer(rubric, cell.source)
+    assert result.points == result.max_points, [(c.id, c.feedback) for c in result.criteria if c.points < c.max_points]
