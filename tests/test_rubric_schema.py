@@ -116,3 +116,13 @@ def test_load_errors(tmp_path):
     p.write_text(yaml.safe_dump(["a", "list"]))
     with pytest.raises(RubricError, match="must be a mapping"):
         load_rubric(p)
+
+
+def test_every_detector_is_documented():
+    """Does grader/rubrics/README.md document every detector a rubric author can name?"""
+    from qicourse.rubric.detectors import DETECTORS
+    from qicourse.rubric import rubrics_dir
+
+    doc = (rubrics_dir() / "README.md").read_text()
+    missing = [name for name in DETECTORS if f"`{name}`" not in doc]
+    assert not missing

@@ -30,7 +30,6 @@ class Context:
     """What detectors read: the text for the criterion (a section or the whole answer) and facts."""
 
     text: str
-    whole: str
     facts: dict
     keyword_groups: dict
     _smart: SmartAnalysis | None = None

@@ -235,13 +235,13 @@ def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = Non
                          f"written in the right cell? Marks below are for what this rubric asks.")
     labels = frozenset(normalise_heading(a) for c in rubric.criteria for a in c.sections)
     sections = split_sections(raw, labels) if labels else []
-    whole_ctx = Context(text=plain, whole=plain, facts=facts, keyword_groups=rubric.keyword_groups)
+    whole_ctx = Context(text=plain, facts=facts, keyword_groups=rubric.keyword_groups)
     results: list[CriterionResult] = []
     for c in rubric.criteria:
         sec = _section_for(c, sections)
         if sec is not None and sec.text.strip():
             # the heading is part of what the learner wrote ("## Limitations" says they considered them)
-            ctx = Context(text=f"{sec.heading}:\n{sec.text}", whole=plain, facts=facts, keyword_groups=rubric.keyword_groups)
+            ctx = Context(text=f"{sec.heading}:\n{sec.text}", facts=facts, keyword_groups=rubric.keyword_groups)
             results.append(_mark_criterion(c, ctx, sec.heading, rubric))
         else:
             results.append(_mark_criterion(c, whole_ctx, "", rubric))

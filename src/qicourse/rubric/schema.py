@@ -128,6 +128,16 @@ def load_rubric(name_or_path: str | os.PathLike[str]) -> Rubric:
     if not p.is_file():
         known = ", ".join(list_rubrics()) or "none"
         raise FileNotFoundError(f"No rubric {str(name_or_path)!r} (looked for {p}); known rubrics: {known}")
+    key = (str(p.resolve()), p.stat().st_mtime_ns)
+    if key not in _CACHE:  # a cohort run looks rubrics up once per learner: parse each file once
+        _CACHE[key] = _read_rubric(p)
+    return _CACHE[key]
+
+
+_CACHE: dict[tuple[str, int], Rubric] = {}
+
+
+def _read_rubric(p: Path) -> Rubric:
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

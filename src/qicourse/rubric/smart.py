@@ -165,7 +165,6 @@ _BASELINE_PATTERNS = [
         rf"(?P<b>{_NUM})(?P<bu>{_UNIT})?", re.I),
     re.compile(rf"(?P<b>{_NUM})(?P<bu>{_UNIT})\s+(?:at baseline|currently|at present)\b", re.I),
 ]
-_UNITY = re.compile(r"\b(?:units?|bed|beds|years?|year olds?|hours? of|hrs? of)\b", re.I)
 
 
 # ---------------------------------------------------------------------------------------------
