@@ -274,3 +274,15 @@ def test_other_explorers_draw_and_refuse_bad_arguments(figures):
     assert t["upper limit"].iloc[0] > t["upper limit"].iloc[1]
     with pytest.raises(ValueError, match="strictly between"):
         limits_width_demo(1.5)
+
+
+def test_segmented_regression_reproduces_linden_2015_published_example():
+    """Does the fit reproduce Linden's (2015) published ITS coefficients for California's Proposition 99?"""
+    from pathlib import Path
+
+    ref = pd.read_csv(Path(__file__).parent / "reference" / "its_california_cigsales.csv", comment="#")
+    fit = segmented_regression(ref["cigsale"], int((ref["year"] < 1989).sum()))
+    assert fit.baseline_level == pytest.approx(132.2258, abs=1e-4)
+    assert fit.baseline_slope == pytest.approx(-1.779474, abs=1e-6)
+    assert fit.level_change == pytest.approx(-20.0581, abs=1e-4)
+    assert fit.baseline_slope + fit.slope_change == pytest.approx(-3.274126, abs=1e-6)

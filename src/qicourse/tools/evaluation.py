@@ -7,7 +7,9 @@ Small, transparent implementations (numpy and pandas only) so learners can see e
   use research. J Clin Pharm Ther 2002;27:299-309, and Lopez Bernal J, Cummins S, Gasparrini A.
   Interrupted time series regression for the evaluation of public health interventions: a
   tutorial. Int J Epidemiol 2017;46:348-55. Ordinary least squares only: no adjustment for
-  autocorrelation or seasonality, which the lesson says aloud.
+  autocorrelation or seasonality, which the lesson says aloud. Checked against the published
+  California Proposition 99 example (Linden A. Stata J 2015;15:480-500), data in
+  `tests/reference/its_california_cigsales.csv`.
 - Regression to the mean, after Barnett AG, van der Pols JC, Dobson AJ. Regression to the mean:
   what it is and how to deal with it. Int J Epidemiol 2005;34:215-20.
 """
