@@ -259,3 +259,12 @@ def test_mark_notebook_cells():
                                      "pdsa_plan": "Prediction: 8 of 10 patients will ...", "baseline_median": "x"})
     assert set(out) == {"smart_aim", "pdsa_plan"}
     assert out["smart_aim"].points == out["smart_aim"].max_points
+
+
+def test_blank_template_and_placeholder_earn_nothing():
+    """Does the untouched student cell ('YOUR ANSWER HERE', or the headings alone) score zero?"""
+    template = "\n".join(f"## {h}" for h in ("Problem and context", "Aim", "Measures", "Changes", "PDSA cycles",
+                                             "Results", "Interpretation", "Equity", "Sustainability", "Limitations"))
+    assert mark_answer(CAP, "# My title\n" + template).points == 0
+    r = mark_answer(AIM, "YOUR ANSWER HERE")
+    assert r.points == 0 and any("No answer" in n for n in r.notes)

@@ -208,6 +208,9 @@ def guess_kind(text: str) -> str | None:
     return None
 
 
+#: what nbgrader puts in a manually graded Markdown cell of the student version
+_PLACEHOLDER = re.compile(r"^\s*YOUR ANSWER HERE\s*$", re.M)
+
 _KIND_NAMES = {"aim": "an aim", "pdsa": "a PDSA plan", "report": "a full project report"}
 
 
@@ -221,6 +224,7 @@ def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = Non
     if len(raw) > MAX_CHARS:
         notes.append(f"The answer is very long ({len(raw):,} characters); only the first {MAX_CHARS:,} were read.")
         raw = raw[:MAX_CHARS]
+    raw = _PLACEHOLDER.sub("", raw)
     plain = strip_markdown(raw)
     words = word_count(plain)
     if not plain.strip():
@@ -235,7 +239,10 @@ def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = Non
                          f"written in the right cell? Marks below are for what this rubric asks.")
     labels = frozenset(normalise_heading(a) for c in rubric.criteria for a in c.sections)
     sections = split_sections(raw, labels) if labels else []
-    whole_ctx = Context(text=plain, facts=facts, keyword_groups=rubric.keyword_groups)
+    # the fallback for a criterion without its own section: the answer's words without the headings, so a
+    # blank template ("## Equity", "## Limitations" ...) earns nothing
+    body = "\n".join(s.text for s in sections) if sections else plain
+    whole_ctx = Context(text=body, facts=facts, keyword_groups=rubric.keyword_groups)
     results: list[CriterionResult] = []
     for c in rubric.criteria:
         sec = _section_for(c, sections)
