@@ -128,14 +128,18 @@ def validate_driver_diagram(diagram: object) -> dict:
     return dict(diagram)  # type: ignore[arg-type]
 
 
-def _box(ax, x: float, y: float, w: float, h: float, text: str, colour: str, width_chars: int) -> None:
+def _box(ax, x: float, y: float, w: float, h: float, text: str, colour: str, width_chars: int,
+         line_h: float = 0.0) -> None:
+    """A rounded box with wrapped text, at least tall enough for its lines (`line_h` per line, axes units)."""
+    wrapped = textwrap.fill(text, width_chars)
+    h = max(h, (wrapped.count("\n") + 1) * line_h + 0.03)
     ax.add_patch(
         FancyBboxPatch(
             (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.01,rounding_size=0.015",
             facecolor=colour, edgecolor="#333333", linewidth=0.8,
         )
     )
-    ax.text(x, y, textwrap.fill(text, width_chars), ha="center", va="center", fontsize=8)
+    ax.text(x, y, wrapped, ha="center", va="center", fontsize=8)
 
 
 def driver_diagram_figure(diagram: Mapping, title: str | None = None) -> Figure:
@@ -183,13 +187,14 @@ def driver_diagram_figure(diagram: Mapping, title: str | None = None) -> Figure:
         for s in ideas[i]:
             ax.plot([xs["sec"] + w["sec"] / 2, xs["idea"] - w["idea"] / 2], [y_sec[s], y_idea[i]], **line)
 
-    _box(ax, xs["aim"], 0.5, w["aim"], max(h, 0.3), d["aim"], "#fde9c4", 24)
+    line_h = 8 * 1.25 / 72 / (height * 0.9)  # one line of 8-pt text, in axes units
+    _box(ax, xs["aim"], 0.5, w["aim"], max(h, 0.3), d["aim"], "#fde9c4", 26, line_h)
     for p in primaries:
-        _box(ax, xs["prim"], y_prim[p], w["prim"], h * 0.85, p, "#cfe2f3", 28)
+        _box(ax, xs["prim"], y_prim[p], w["prim"], h * 0.85, p, "#cfe2f3", 28, line_h)
     for s in sec_order:
-        _box(ax, xs["sec"], y_sec[s], w["sec"], h * 0.85, s, "#d9ead3", 28)
+        _box(ax, xs["sec"], y_sec[s], w["sec"], h * 0.85, s, "#d9ead3", 28, line_h)
     for i in idea_order:
-        _box(ax, xs["idea"], y_idea[i], w["idea"], h * 0.85, i, "#f4f4f4", 34)
+        _box(ax, xs["idea"], y_idea[i], w["idea"], h * 0.85, i, "#f4f4f4", 34, line_h)
 
     for key, label in [("aim", "Aim"), ("prim", "Primary drivers"), ("sec", "Secondary drivers"),
                        ("idea", "Change ideas (test with PDSA)")]:
