@@ -28,6 +28,8 @@ CAL = ROOT / "tests" / "calibration"
 README = Path(__file__).resolve().parent / "README.md"
 STEMS = {"smart_aim": "aims", "pdsa_plan": "pdsa", "capstone": "capstone"}
 TARGET = {"smart_aim": 0.8, "pdsa_plan": 0.7, "capstone": 0.7}
+#: rubrics added later, each with one calibration file marked before the marker was first run on it
+SMALL = {"problem_statement": "problem_statements", "run_chart_interpretation": "run_chart_interpretations"}
 SETS = [("development (tuned on)", ""), ("held-out 1 (first run, then tuned on)", "heldout_"),
         ("held-out 2 (never tuned on)", "heldout2_")]
 
@@ -63,6 +65,8 @@ def agreement() -> dict[str, dict[str, CalibrationReport]]:
     for rid, stem in STEMS.items():
         out[rid] = {name: evaluate(CAL / f"{prefix}{stem}.yaml") for name, prefix in SETS}
         out[rid]["pooled"] = evaluate(*(CAL / f"{prefix}{stem}.yaml" for _, prefix in SETS))
+    for rid, stem in SMALL.items():
+        out[rid] = {"pooled": evaluate(CAL / f"{stem}.yaml")}
     return out
 
 
@@ -95,6 +99,10 @@ def render(speed: dict, agree: dict[str, dict[str, CalibrationReport]]) -> str:
     ]
     for rid, reports in agree.items():
         pooled = reports["pooled"]
+        if rid in SMALL:
+            lines.append(f"| QWK, `{rid}` (n={pooled.n_items}, never tuned on): total score / mean of criteria | "
+                         f">= 0.7 | {_fmt(pooled.total_qwk)} / {_fmt(pooled.mean_qwk)} | `bench_rubric.py` |")
+            continue
         h2 = reports["held-out 2 (never tuned on)"]
         lines.append(f"| QWK, `{rid}`, held-out 2 (n={h2.n_items}): total score / mean of criteria | >= {TARGET[rid]} | "
                      f"{_fmt(h2.total_qwk)} / {_fmt(h2.mean_qwk)} | `bench_rubric.py` |")
@@ -102,6 +110,8 @@ def render(speed: dict, agree: dict[str, dict[str, CalibrationReport]]) -> str:
                      f">= {TARGET[rid]} | {_fmt(pooled.total_qwk)} / {_fmt(pooled.mean_qwk)} / "
                      f"{_fmt(min(r['qwk'] for r in pooled.rows if r['qwk'] is not None))} | `bench_rubric.py` |")
     for rid, reports in agree.items():
+        if rid in SMALL:
+            continue
         names = list(reports)
         lines += ["", f"### `{rid}`: agreement per criterion (exact / QWK)", "",
                   "| criterion | " + " | ".join(f"{n} (n={reports[n].n_items})" for n in names) + " |",
@@ -117,6 +127,17 @@ def render(speed: dict, agree: dict[str, dict[str, CalibrationReport]]) -> str:
         for d in dis:
             lines.append(f"- {d['item']} `{d['criterion']}`: hand {d['hand']}, marker {d['marker']} "
                          f"(hand: {d['justification']})")
+    lines += ["", "### Rubrics for the module 2 and 4 write-ups (one criterion per point)", "",
+              "Each has one small calibration file, hand-marked before the marker was first run on it and not "
+              "tuned on; the same person wrote the keyword lists and the write-ups, which flatters agreement.", "",
+              "| rubric | criterion | exact | QWK |", "|---|---|---|---|"]
+    for rid in SMALL:
+        rep = agree[rid]["pooled"]
+        for row in rep.rows:
+            lines.append(f"| `{rid}` | {row['criterion']} | {row['exact']:.2f} | {_fmt(row['qwk'])} |")
+        for d in rep.disagreements:
+            lines.append(f"| `{rid}` | disagreement: {d['item']} `{d['criterion']}` | hand {d['hand']} | "
+                         f"marker {d['marker']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -143,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(written to {README})")
     ok = speed["cohort_s"] < 30 * args.n / 300
     for rid, reports in agree.items():
-        ok &= (reports["pooled"].total_qwk or 0) >= TARGET[rid] and (reports["pooled"].mean_qwk or 0) >= TARGET[rid]
+        target = TARGET.get(rid, 0.7)
+        ok &= (reports["pooled"].total_qwk or 0) >= target and (reports["pooled"].mean_qwk or 0) >= target
     return 0 if ok else 1
 
 

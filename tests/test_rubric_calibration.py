@@ -52,3 +52,10 @@ def test_untuned_heldout_agreement_meets_target(rubric_id):
     report = evaluate(CAL / f"heldout2_{SETS[rubric_id]}.yaml")
     assert report.total_qwk >= TARGET[rubric_id]
     assert report.mean_qwk >= TARGET[rubric_id]
+
+
+@pytest.mark.parametrize("stem", ["problem_statements", "run_chart_interpretations"])
+def test_small_rubrics_agreement(stem):
+    """Do the module 2 and 4 write-up rubrics agree with their hand marks (kappa >= 0.7)?"""
+    report = evaluate(CAL / f"{stem}.yaml")
+    assert report.total_qwk >= 0.7 and report.mean_qwk >= 0.7
