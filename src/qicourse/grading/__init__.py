@@ -9,9 +9,9 @@ from importlib import import_module
 _WHERE = {
     "GradeRun": "autograde", "SubmissionResult": "autograde", "grade": "autograde",
     "CheckResult": "check", "QuestionResult": "check", "check_notebook": "check",
-    "CollectReport": "collect", "collect": "collect",
+    "CollectReport": "collecting", "collect": "collecting",
     "Course": "course", "open_course": "course", "release": "course", "setup_course": "course",
-    "export": "outputs", "feedback": "outputs", "report": "report", "Limits": "sandbox",
+    "export": "outputs", "feedback": "outputs", "report": "cohort_report", "Limits": "sandbox",
 }
 __all__ = sorted(_WHERE)
 

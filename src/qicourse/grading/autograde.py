@@ -10,6 +10,7 @@ scores are nbgrader's and formgrader shows everything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -263,6 +264,15 @@ def grade(assignment: str, *, course_dir: str | Path | None = None, workers: int
     grades are never touched. Returns a GradeRun; per-learner results are also saved beside the
     gradebook for export, feedback and the report.
     """
+    options = dict(locals())
+    from qicourse.grading.fastpath import shared_gradebook
+
+    with shared_gradebook():
+        return _grade(**options)
+
+
+def _grade(assignment, *, course_dir, workers, force, students, limits, datasets_dir, hidden, use_bwrap, progress,
+           render_figures, mark_writeups, rubric_lookup, stream) -> GradeRun:
     from qicourse.paths import datasets_dir as default_datasets, repo_root
 
     t0 = time.perf_counter()
@@ -304,64 +314,62 @@ def grade(assignment: str, *, course_dir: str | Path | None = None, workers: int
                       hidden=hidden_paths, use_bwrap=use_bwrap)
     sandbox = pool.sandbox
     if todo:
-        pool.launch()  # workers warm up while this process prepares the submissions
+        pool.launch()  # workers warm up while this process prepares the first submissions
     results: list[SubmissionResult] = []
-    tasks, pending = [], {}
-    next_id = 0
-    for student, nbs, ts_text in todo:
-        ag.begin(student, nbs)
-        wanted = {p.stem: p for p in nbs}
-        for nb_id, release_nb in release_nbs.items():
-            res = SubmissionResult(student=student, assignment=assignment, notebook=nb_id, timestamp=ts_text)
-            results.append(res)
-            path = wanted.get(nb_id)
-            if path is None:
-                res.status, res.reasons = "error", [f"no notebook {nb_id}.ipynb in the submission"]
-                continue
-            try:
-                nb, notes = read_submission(path)
-                rep = repair(nb, release_nb, source_nbs.get(nb_id))
-                res.reasons += notes + rep.notes
-                nb = ag.run_sanitize(rep.nb, student, nb_id)
-            except SubmissionError as exc:
-                res.status, res.reasons = "error", [str(exc)]
-                continue
-            code_idx = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-            task = {"id": next_id, "limits": limits.as_dict(), "render_figures": render_figures,
-                    "notebook_name": f"{nb_id}.ipynb", "notebook_json": nbformat.writes(nb),
-                    "cells": [{"index": i, "source": nb.cells[i].source, "kind": _kind(nb.cells[i])} for i in code_idx]}
-            tasks.append(task)
-            pending[next_id] = (res, nb, code_idx)
-            next_id += 1
-        for extra in sorted(set(wanted) - set(release_nbs)):
-            results_for = [r for r in results if r.student == student]
-            results_for[0].reasons.append(f"extra notebook {extra}.ipynb not part of the assignment (not graded)")
+    pending: dict[int, tuple] = {}
+    total = len(todo) * len(release_nbs)
+    bar = Progress(total, stream=stream) if progress and total else None
 
-    bar = Progress(len(results), stream=stream) if progress and results else None
-    for res in results:  # errors known before execution count as done
-        if res.status == "error" and bar:
-            bar.update(True)
-    rss = 0.0
-    startup = []
-    if not tasks:
-        pool.close()
-    else:
-        with pool:
-            for task, out in pool.run(tasks):
-                res, nb, code_idx = pending[task["id"]]
-                res.sandbox = out.get("sandbox", sandbox)
-                res.seconds = float(out.get("seconds", 0))
-                rss = max(rss, float(out.get("worker_rss_mb") or 0))
-                problems = _assemble(nb, code_idx, out)
-                res.reasons = problems + res.reasons
-                if any(p.startswith(("stopped", "kernel died")) for p in problems):
-                    res.status = "incomplete"
-                elif res.reasons:
-                    res.status = "flagged"
-                ag.finish(nb, res.student, res.notebook)
-                if bar:
-                    bar.update(res.status != "ok")
-            startup = list(pool.startup_seconds)
+    def prepared():
+        """Tasks for the workers, made one submission at a time (nbgrader's set-up and sanitising)."""
+        next_id = 0
+        for student, nbs, ts_text in todo:
+            ag.begin(student, nbs)
+            wanted = {p.stem: p for p in nbs}
+            mine = []
+            for nb_id, release_nb in release_nbs.items():
+                res = SubmissionResult(student=student, assignment=assignment, notebook=nb_id, timestamp=ts_text)
+                results.append(res)
+                mine.append(res)
+                path = wanted.get(nb_id)
+                try:
+                    if path is None:
+                        raise SubmissionError(f"no notebook {nb_id}.ipynb in the submission")
+                    nb, notes = read_submission(path)
+                    rep = repair(nb, release_nb, source_nbs.get(nb_id))
+                    res.reasons += notes + rep.notes
+                    nb = ag.run_sanitize(rep.nb, student, nb_id)
+                except SubmissionError as exc:
+                    res.status, res.reasons, res.sandbox = "error", [str(exc)], "not run"
+                    if bar:
+                        bar.update(True)
+                    continue
+                code_idx = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+                pending[next_id] = (res, nb, code_idx)
+                yield {"id": next_id, "limits": limits.as_dict(), "render_figures": render_figures,
+                       "notebook_name": f"{nb_id}.ipynb", "notebook_json": nbformat.writes(nb),
+                       "cells": [{"index": i, "source": nb.cells[i].source, "kind": _kind(nb.cells[i])} for i in code_idx]}
+                next_id += 1
+            for extra in sorted(set(wanted) - set(release_nbs)):
+                mine[0].reasons.append(f"extra notebook {extra}.ipynb not part of the assignment (not graded)")
+
+    rss, startup = 0.0, []
+    with contextlib.nullcontext() if not todo else pool:
+        for task, out in pool.run(prepared()) if todo else ():
+            res, nb, code_idx = pending.pop(task["id"])
+            res.sandbox = out.get("sandbox", sandbox)
+            res.seconds = float(out.get("seconds", 0))
+            rss = max(rss, float(out.get("worker_rss_mb") or 0))
+            problems = _assemble(nb, code_idx, out)
+            res.reasons = problems + res.reasons
+            if any(p.startswith(("stopped", "kernel died")) for p in problems):
+                res.status = "incomplete"
+            elif res.reasons:
+                res.status = "flagged"
+            ag.finish(nb, res.student, res.notebook)
+            if bar:
+                bar.update(res.status != "ok")
+        startup = list(pool.startup_seconds)
     for res in results:
         if res.status == "error":
             _record_error(course, res)
@@ -374,8 +382,6 @@ def grade(assignment: str, *, course_dir: str | Path | None = None, workers: int
             res.score, res.max_score, res.questions = _scores(course, assignment, res.student, res.notebook)
         else:
             res.max_score = _max_score(course, assignment)
-        if res.sandbox == "" and res.status == "error":
-            res.sandbox = "not run"
         p = result_path(course, assignment, res.student)
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps(res.to_dict(), indent=1, default=str))

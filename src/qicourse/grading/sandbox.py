@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import selectors
+from collections import deque
 import shutil
 import subprocess
 import sys
@@ -186,7 +187,7 @@ class WorkerPool:
         self.workers = []
 
     def __enter__(self):
-        self.start()
+        self.launch()
         return self
 
     def __exit__(self, *exc):
@@ -203,38 +204,79 @@ class WorkerPool:
         send_message(w.proc.stdin.fileno(), task)
 
     def run(self, tasks):
-        """Run tasks (dicts with `id`, `cells`, `limits`) over the workers; yield (task, result)."""
-        pending = list(tasks)
-        pending.reverse()
+        """Run tasks (dicts with `id`, `cells`, `limits`) over the workers; yield (task, result) as they finish.
+
+        `tasks` may be a lazy iterator: the next tasks are prepared while the workers are busy (or
+        still warming up), so the writer's own work overlaps the learners' code.
+        """
+        it = iter(tasks)
+        buffer: deque = deque()
+        exhausted = False
+
+        def take():
+            nonlocal exhausted
+            if buffer:
+                return buffer.popleft()
+            if not exhausted:
+                try:
+                    return next(it)
+                except StopIteration:
+                    exhausted = True
+            return None
+
         sel = selectors.DefaultSelector()
-        self.start()
+        self.launch()
+        idle: list[Worker] = []
         for w in self.workers:
             sel.register(w.proc.stdout, selectors.EVENT_READ, w)
+            if w.info:
+                idle.append(w)
         busy = 0
-        for w in self.workers:
-            if pending:
-                self._dispatch(w, pending.pop())
-                busy += 1
-        while busy:
-            for key, _ in sel.select():
-                w: Worker = key.data
-                msg = recv_message(w.proc.stdout.fileno())
-                task = w.task
-                if msg is None:  # the worker died: record it for this learner, start a fresh one
-                    msg = {"id": task["id"], "cells": {}, "done": False, "killed": None, "exit": None,
-                           "fatal": "the grading worker was killed while running this notebook", "seconds": 0}
-                    sel.unregister(w.proc.stdout)
-                    w.proc.kill()
-                    w.proc.wait()
-                    self.workers.remove(w)
-                    w = self._await_ready(self._start_worker())
-                    self.workers.append(w)
-                    sel.register(w.proc.stdout, selectors.EVENT_READ, w)
-                w.task = None
-                busy -= 1
-                msg["sandbox"] = self.sandbox
-                yield task, msg
-                if pending:
-                    self._dispatch(w, pending.pop())
+        try:
+            while True:
+                while idle:
+                    task = take()
+                    if task is None:
+                        break
+                    self._dispatch(idle.pop(), task)
                     busy += 1
-        sel.close()
+                if busy == 0 and exhausted and not buffer:
+                    return
+                can_prepare = not exhausted and len(buffer) < 2 * self.n
+                events = sel.select(timeout=0 if can_prepare else None)
+                if not events:
+                    if can_prepare:
+                        try:
+                            buffer.append(next(it))
+                        except StopIteration:
+                            exhausted = True
+                    continue
+                for key, _ in events:
+                    w: Worker = key.data
+                    msg = recv_message(w.proc.stdout.fileno())
+                    if not w.info:  # the worker's hello: it has finished warming up
+                        if not msg or not msg.get("ready"):
+                            raise RuntimeError("a grading worker failed to start (is the qicourse package importable?)")
+                        w.info = msg
+                        self.startup_seconds.append(msg["startup_seconds"])
+                        idle.append(w)
+                        continue
+                    task = w.task
+                    if msg is None:  # the worker died: record it for this learner, start a fresh one
+                        msg = {"id": task["id"], "cells": {}, "done": False, "killed": None, "exit": None,
+                               "fatal": "the grading worker was killed while running this notebook", "seconds": 0}
+                        sel.unregister(w.proc.stdout)
+                        w.proc.kill()
+                        w.proc.wait()
+                        self.workers.remove(w)
+                        fresh = self._start_worker()
+                        self.workers.append(fresh)
+                        sel.register(fresh.proc.stdout, selectors.EVENT_READ, fresh)
+                    else:
+                        w.task = None
+                        idle.append(w)
+                    busy -= 1
+                    msg["sandbox"] = self.sandbox
+                    yield task, msg
+        finally:
+            sel.close()
