@@ -52,8 +52,17 @@ def bench_speed(n: int = 300) -> dict:
         t0 = time.perf_counter()
         mark_answer(name, long_text)
         longest = max(longest, time.perf_counter() - t0)
+    # hostile answers that make careless regular expressions quadratic (runs of digits, blank lines, headings)
+    hostile = ["1" * 200_000, "x" + "\n" * 200_000, " \n" * 100_000, "## Aim\n" * 30_000, "12 " * 60_000,
+               "1 of 2 " * 30_000, "Plan: " * 30_000, "**a** " * 40_000, "from 1 to " * 20_000]
+    worst = 0.0
+    for text in hostile:
+        for name in STEMS:
+            t0 = time.perf_counter()
+            mark_answer(name, text)
+            worst = max(worst, time.perf_counter() - t0)
     return {"n": n, "cohort_s": cohort, "per_report_ms": 1000 * cohort / n, "long_words": len(long_text.split()),
-            "long_s": longest}
+            "long_s": longest, "hostile_s": worst}
 
 
 def _fmt(x: float | None) -> str:
@@ -96,6 +105,8 @@ def render(speed: dict, agree: dict[str, dict[str, CalibrationReport]]) -> str:
         f"({speed['per_report_ms']:.1f} ms per report) | `bench_rubric.py` |",
         f"| one {speed['long_words']:,}-word answer, slowest rubric | no crash, a few s | {speed['long_s']:.2f} s | "
         f"`bench_rubric.py` |",
+        f"| worst of {9 * 3} hostile answers (200,000 digits, 100,000 blank lines, 30,000 headings ...) | < 5 s | "
+        f"{speed['hostile_s']:.2f} s | `bench_rubric.py` |",
     ]
     for rid, reports in agree.items():
         pooled = reports["pooled"]
@@ -162,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_readme:
         write_readme(section)
         print(f"(written to {README})")
-    ok = speed["cohort_s"] < 30 * args.n / 300
+    ok = speed["cohort_s"] < 30 * args.n / 300 and speed["hostile_s"] < 5
     for rid, reports in agree.items():
         target = TARGET.get(rid, 0.7)
         ok &= (reports["pooled"].total_qwk or 0) >= target and (reports["pooled"].mean_qwk or 0) >= target

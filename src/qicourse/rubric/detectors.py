@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .smart import SmartAnalysis, analyse_smart_aim
-from .text import quote, sentences, word_count
+from .text import quote, sentence_bounds, sentences, word_count
 
 
 @dataclass
@@ -83,12 +83,18 @@ def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6) -> Hit:
         _COMPILED[patterns] = rx
     spans: list[str] = []
     seen: set[str] = set()
+    sentences_seen: set[int] = set()
     for m in rx.finditer(text):
         key = m.group(0).lower()
         if key in seen:
             continue
         seen.add(key)
-        spans.append(quote(text, m.start(), m.end()))
+        left, _ = sentence_bounds(text, m.start(), m.end())
+        if left in sentences_seen:  # one quote per sentence; distinct matches still count (for `counts`)
+            spans.append("")
+        else:
+            sentences_seen.add(left)
+            spans.append(quote(text, m.start(), m.end()))
         if len(spans) >= limit:
             break
     return Hit(bool(spans), spans)
@@ -226,9 +232,12 @@ _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\s*(?:%|per ?cent|percent|/\s*\d+|out of \
 
 @detector("text.has_numbers", "Quote the numbers (e.g. 12 of 30 patients, 40%, a median of 95 minutes).")
 def _has_numbers(ctx: Context) -> Hit:
-    spans = []
+    spans, lefts = [], set()
     for m in _NUMBER.finditer(ctx.text):
-        spans.append(quote(ctx.text, m.start(), m.end()))
+        left, _ = sentence_bounds(ctx.text, m.start(), m.end())
+        if left not in lefts:
+            lefts.add(left)
+            spans.append(quote(ctx.text, m.start(), m.end()))
         if len(spans) >= 3:
             break
     return Hit(bool(spans), spans)

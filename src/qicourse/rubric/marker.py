@@ -183,13 +183,25 @@ def _mark_criterion(c: Criterion, ctx: Context, section: str, rubric: Rubric) ->
     notes = [h.note for h in cache.values() if h.note and h.note not in parts]
     parts += notes[:1]
     return CriterionResult(id=c.id, title=c.title, level=reached, level_label=level.label, points=level.points,
-                           max_points=c.points, evidence=list(dict.fromkeys(evidence))[:4],
+                           max_points=c.points, evidence=_tidy(evidence),
                            feedback=" ".join(parts), max_level=len(c.levels) - 1, section=section)
+
+
+_HEADING_ONLY = re.compile(r"^[\w ,&/()'-]{1,60}:$")
+
+
+def _tidy(spans: list[str]) -> list[str]:
+    """Distinct, non-empty quotes; a bare section heading ("Limitations:") only when nothing else was found."""
+    spans = [s for s in dict.fromkeys(spans) if s]
+    body = [s for s in spans if not _HEADING_ONLY.match(s)]
+    if body:
+        return body[:4]
+    return [f"a section headed \"{s[:-1]}\"" for s in spans[:1]]
 
 
 _GENRE = {
     "pdsa": re.compile(r"\b(?:plan|do|study|act)\s*[:\n]|\bPDSA\b|\bpredict", re.I),
-    "report": re.compile(r"^\s*(?:#+\s*)?(?:problem|background|context|measures?|results?|limitations|"
+    "report": re.compile(r"^[ \t]*(?:#+[ \t]*)?(?:problem|background|context|measures?|results?|limitations|"
                          r"sustainability|equity|interpretation|discussion|conclusions?)\b", re.I | re.M),
 }
 
@@ -209,7 +221,7 @@ def guess_kind(text: str) -> str | None:
 
 
 #: what nbgrader puts in a manually graded Markdown cell of the student version
-_PLACEHOLDER = re.compile(r"^\s*YOUR ANSWER HERE\s*$", re.M)
+_PLACEHOLDER = re.compile(r"^[ \t]*YOUR ANSWER HERE[ \t]*$", re.M)
 
 _KIND_NAMES = {"aim": "an aim", "pdsa": "a PDSA plan", "report": "a full project report"}
 

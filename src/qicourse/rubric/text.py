@@ -53,7 +53,7 @@ def strip_markdown(text: str) -> str:
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     text = text.replace("\u2013", "-").replace("\u2014", " - ").replace("\u00a0", " ")
     text = re.sub(r"[ \t]+", " ", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    text = re.sub(r" ?\n(?: ?\n)+ ?", "\n\n", text)
     return text.strip()
 
 
@@ -168,22 +168,28 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """[left, right) of the sentence holding text[start:end] (a full stop before a digit is a decimal point)."""
+    lo = max(0, start - 2000)
+    left = lo if lo else 0
+    for m in _END.finditer(text, lo, start):
+        left = m.end()
+    m = _END.search(text, end, min(len(text), end + 2000))
+    right = m.end() if m else min(len(text), end + 2000)
+    return left, right
+
+
 def quote(text: str, start: int, end: int, width: int = 160) -> str:
-    """The sentence-sized span of `text` around [start, end), trimmed to about `width` characters."""
-    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind("?", 0, start),
-               text.rfind("!", 0, start))
-    left = left + 1 if left >= 0 else 0
-    right_candidates = [i for i in (text.find(".", end), text.find("\n", end)) if i >= 0]
-    right = min(right_candidates) + 1 if right_candidates else len(text)
-    while right < len(text) and right - 1 >= 0 and text[right - 1] == "." and right < len(text) \
-            and text[right].isdigit():  # decimal point, keep going
-        nxt = [i for i in (text.find(".", right), text.find("\n", right)) if i >= 0]
-        right = min(nxt) + 1 if nxt else len(text)
+    """The sentence of `text` around [start, end), trimmed to about `width` characters around the match."""
+    left, right = sentence_bounds(text, start, end)
     span = text[left:right].strip()
     if len(span) > width:
-        mid_start = max(0, start - left - width // 3)
-        span = span[mid_start : mid_start + width].strip()
-        span = ("…" if mid_start > 0 else "") + span + "…"
+        offset = text[left:right].find(span[:20]) if span else 0
+        mid_start = max(0, start - left - offset - width // 3)
+        span = ("…" if mid_start > 0 else "") + span[mid_start : mid_start + width].strip() + "…"
     return span
 
 
