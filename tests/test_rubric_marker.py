@@ -268,3 +268,25 @@ def test_blank_template_and_placeholder_earn_nothing():
     assert mark_answer(CAP, "# My title\n" + template).points == 0
     r = mark_answer(AIM, "YOUR ANSWER HERE")
     assert r.points == 0 and any("No answer" in n for n in r.notes)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(["## Aim\n", "## Results\n", "Plan: ", "**", "_", "`", "|", "- ", "1. ", "\n", " ", "45%",
+                           "from 3 to 5", "by March 2027", "on Ward 7", "predict", "shift", "run chart", "<b>", "é",
+                           "跌倒", "YOUR ANSWER HERE", "increase", "per 1,000 bed days", "9 out of 10", ".", ":"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=12)), max_size=40),
+       st.sampled_from([None, {}, {"chart_signals": []}, {"chart_signals": ["shift", "trend"]},
+                        {"chart_signals": "outside limits"}]))
+def test_never_raises_on_any_text(pieces, facts):
+    """Does any jumble of Markdown, numbers and scripts give a well-formed result for every rubric?"""
+    text = "".join(pieces)
+    for rubric in (AIM, PDSA, CAP):
+        r = mark_answer(rubric, text, facts)
+        assert 0 <= r.points <= r.max_points
+        assert all(0 <= c.level <= c.max_level for c in r.criteria)
+        json.dumps(r.to_dict())
