@@ -290,3 +290,11 @@ def test_never_raises_on_any_text(pieces, facts):
         assert 0 <= r.points <= r.max_points
         assert all(0 <= c.level <= c.max_level for c in r.criteria)
         json.dumps(r.to_dict())
+
+
+def test_scaled_points_for_an_nbgrader_cell():
+    """Are rubric points scaled to the cell's points (same total: unchanged; half the total: halved)?"""
+    r = mark_answer(AIM, "Reduce falls per 1,000 bed days on Ward 9 by a third within 6 months.")
+    assert r.points == 9 and r.scaled_points(10) == 9 and r.scaled_points(5) == 4.5
+    with pytest.raises(ValueError):
+        r.scaled_points(-1)

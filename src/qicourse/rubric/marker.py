@@ -53,6 +53,12 @@ class MarkResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def scaled_points(self, cell_points: float) -> float:
+        """The mark on an nbgrader cell worth `cell_points`: rubric points scaled proportionally, 2 decimals."""
+        if cell_points < 0:
+            raise ValueError(f"cell points must be non-negative (got {cell_points})")
+        return round(self.points * cell_points / self.max_points, 2) if self.max_points else 0.0
+
     def summary_comment(self) -> str:
         """A plain-text comment for the gradebook: score, per-criterion levels and feedback, notes."""
         lines = [f"Provisional rubric mark ({self.rubric_title}): {self.points:g}/{self.max_points:g}."]
