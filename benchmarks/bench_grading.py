@@ -50,6 +50,20 @@ def make_cohort(course_dir: Path, source: Path, assignment: str, n: int) -> None
         nbformat.write(nb, str(dest / source.name))
 
 
+def kernel_start_seconds(repeat: int = 3) -> float:
+    """Median time to start an IPython kernel, wait until it answers, and shut it down (what nbgrader pays per notebook)."""
+    from jupyter_client.manager import start_new_kernel
+
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        km, kc = start_new_kernel(kernel_name="python3")
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--assignment", default=None)
@@ -81,8 +95,15 @@ def main() -> None:
         print(f"assignment {assignment}, {len(run.results)} submissions, sandbox {run.sandbox}")
         print(f"ours ({args.workers} workers): {ours_s:.1f} s total, {ours_s / len(run.results):.3f} s per submission")
         print(f"  worker warm start (imports, once per worker): {', '.join(f'{s:.2f}' for s in run.worker_startup_seconds)} s")
-        print(f"  per-submission time in the worker (fork + learner cells + collect): median "
-              f"{sorted(exec_s)[len(exec_s) // 2]:.3f} s; worker peak RSS {run.worker_rss_mb:.0f} MB")
+        med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        overhead = [r.seconds - r.cells_seconds for r in run.results]
+        print(f"  per submission in the worker: median {med(exec_s):.3f} s, of which the learner's cells "
+              f"{med([r.cells_seconds for r in run.results]):.3f} s; worker overhead (fork, limits, collect) "
+              f"median {med(overhead):.3f} s")
+        print(f"  writer (nbgrader set-up, sanitise, save grades; overlaps the workers): "
+              f"{run.writer_seconds / len(run.results):.3f} s per submission")
+        print(f"  memory: warm worker peak RSS {run.worker_rss_mb:.0f} MB, largest forked child {run.child_rss_mb:.0f} MB")
+        print(f"kernel start + shutdown (plain nbgrader, per notebook): {kernel_start_seconds():.2f} s median of 3")
         if not args.skip_plain:
             env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
             if datasets:

@@ -37,7 +37,7 @@ EXPECTED = {
     "edited_test": ("flagged", 5, "edited locked cell 'falls_rate_test' restored"),
     "deleted_setup": ("flagged", 5, "deleted locked cell 'setup' put back"),
     "other_assignment": ("error", None, "another assignment"),
-    "read_secrets": ("ok", 5, ""),
+    "read_secrets": ("flagged", 5, "tried to use files outside its folder"),
     "monkeypatch": ("flagged", 0, "pandas.testing.assert_series_equal"),
     "full": ("ok", 5, ""),
     "blank": ("ok", 0, ""),

@@ -44,6 +44,9 @@ class SubmissionResult:
     max_score: float = 0.0
     questions: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    """wall time in the worker: fork, set-up, the learner's cells, collecting outputs"""
+    cells_seconds: float = 0.0
+    """time spent running the notebook's own cells"""
     sandbox: str = ""
     timestamp: str | None = None
 
@@ -60,6 +63,10 @@ class GradeRun:
     sandbox: str
     worker_startup_seconds: list[float] = field(default_factory=list)
     worker_rss_mb: float = 0.0
+    """peak resident memory of a warm worker (its forked children are counted separately)"""
+    child_rss_mb: float = 0.0
+    writer_seconds: float = 0.0
+    """time the single writer spent in nbgrader's own steps (set-up, sanitise, save grades)"""
 
     @property
     def failures(self) -> list[SubmissionResult]:
@@ -174,6 +181,8 @@ def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
                 reasons.append(f"output too large in {label} ({ev['detail']})")
             elif ev["kind"] == "protected":
                 reasons.append(f"changed names the tests rely on (undone at {label}): {', '.join(ev['detail'])}")
+            elif ev["kind"] == "file_access":
+                reasons.append(f"tried to use files outside its folder in {label}: {', '.join(ev['detail'])}")
             elif ev["kind"] == "shadowed_builtins":
                 reasons.append(f"own versions of built-ins hidden while {label} ran: {', '.join(ev['detail'])}")
     if stopped_at is not None:
@@ -317,6 +326,7 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
         pool.launch()  # workers warm up while this process prepares the first submissions
     results: list[SubmissionResult] = []
     pending: dict[int, tuple] = {}
+    writer = [0.0]
     total = len(todo) * len(release_nbs)
     bar = Progress(total, stream=stream) if progress and total else None
 
@@ -324,6 +334,7 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
         """Tasks for the workers, made one submission at a time (nbgrader's set-up and sanitising)."""
         next_id = 0
         for student, nbs, ts_text in todo:
+            t_prep = time.perf_counter()
             ag.begin(student, nbs)
             wanted = {p.stem: p for p in nbs}
             mine = []
@@ -346,20 +357,25 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
                     continue
                 code_idx = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
                 pending[next_id] = (res, nb, code_idx)
+                writer[0] += time.perf_counter() - t_prep
                 yield {"id": next_id, "limits": limits.as_dict(), "render_figures": render_figures,
                        "notebook_name": f"{nb_id}.ipynb", "notebook_json": nbformat.writes(nb),
                        "cells": [{"index": i, "source": nb.cells[i].source, "kind": _kind(nb.cells[i])} for i in code_idx]}
                 next_id += 1
+                t_prep = time.perf_counter()
             for extra in sorted(set(wanted) - set(release_nbs)):
                 mine[0].reasons.append(f"extra notebook {extra}.ipynb not part of the assignment (not graded)")
 
-    rss, startup = 0.0, []
+    rss, child_rss, startup = 0.0, 0.0, []
     with contextlib.nullcontext() if not todo else pool:
         for task, out in pool.run(prepared()) if todo else ():
             res, nb, code_idx = pending.pop(task["id"])
             res.sandbox = out.get("sandbox", sandbox)
             res.seconds = float(out.get("seconds", 0))
+            res.cells_seconds = round(sum(float(c.get("seconds", 0)) for c in out.get("cells", {}).values()), 4)
             rss = max(rss, float(out.get("worker_rss_mb") or 0))
+            child_rss = max(child_rss, float(out.get("child_rss_mb") or 0))
+            t_finish = time.perf_counter()
             problems = _assemble(nb, code_idx, out)
             res.reasons = problems + res.reasons
             if any(p.startswith(("stopped", "kernel died")) for p in problems):
@@ -367,6 +383,7 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
             elif res.reasons:
                 res.status = "flagged"
             ag.finish(nb, res.student, res.notebook)
+            writer[0] += time.perf_counter() - t_finish
             if bar:
                 bar.update(res.status != "ok")
         startup = list(pool.startup_seconds)
@@ -386,7 +403,8 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps(res.to_dict(), indent=1, default=str))
     return GradeRun(results=results, skipped=skipped, seconds=time.perf_counter() - t0, workers=pool.n,
-                    sandbox=sandbox, worker_startup_seconds=startup, worker_rss_mb=rss)
+                    sandbox=sandbox, worker_startup_seconds=startup, worker_rss_mb=rss, child_rss_mb=child_rss,
+                    writer_seconds=round(writer[0], 3))
 
 
 def _max_score(course: Course, assignment: str) -> float:

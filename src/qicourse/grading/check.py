@@ -7,7 +7,9 @@ question's score and the messages of failed hidden tests, never the test code.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -102,6 +104,38 @@ def _first_error(cell) -> str:
     return ""
 
 
+def _cache_root() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qicourse" / "check"
+
+
+def _released_course(solutions: Path, assignment: str, course_dir: Path) -> None:
+    """A course directory with `assignment` released, copied from a cache keyed on the source notebook.
+
+    nbgrader's generate_assignment costs seconds; a learner checks the same assignment many times.
+    """
+    from qicourse.grading.course import default_config_file
+
+    digest = hashlib.sha256()
+    for nb in sorted((solutions / assignment).glob("*.ipynb")):
+        digest.update(nb.name.encode() + nb.read_bytes())
+    digest.update(default_config_file().read_bytes())
+    cached = _cache_root() / f"{assignment}-{digest.hexdigest()[:16]}"
+    if not (cached / "gradebook.db").is_file():
+        build = Path(tempfile.mkdtemp(prefix="build-", dir=_ensure(_cache_root())))
+        release([assignment], course_dir=build, solutions_dir=solutions, exercises_dir=build / "exercises")
+        try:
+            build.rename(cached)
+        except OSError:  # another check built it meanwhile
+            shutil.rmtree(build, ignore_errors=True)
+    shutil.copytree(cached, course_dir, ignore=shutil.ignore_patterns("exercises"))
+    setup_course(course_dir=course_dir, solutions_dir=solutions)  # rewrite the paths for this copy
+
+
+def _ensure(p: Path) -> Path:
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
 def check_notebook(path: str | Path, assignment: str | None = None, *, solutions_dir: str | Path | None = None,
                    datasets_dir: str | Path | None = None, rubric_lookup=None, use_bwrap: bool = True) -> CheckResult:
     """Grade one notebook like the educator's `grade` would and explain the result to the learner."""
@@ -119,8 +153,7 @@ def check_notebook(path: str | Path, assignment: str | None = None, *, solutions
         for nb in (solutions / assignment).glob("*.ipynb"):
             shutil.copy2(nb, only / assignment / nb.name)
         course_dir = tmp / "course"
-        release([assignment], course_dir=course_dir, solutions_dir=only, exercises_dir=tmp / "exercises")
-        setup_course(course_dir=course_dir, solutions_dir=only)
+        _released_course(only, assignment, course_dir)
         nb_name = next((solutions / assignment).glob("*.ipynb")).name
         dest = course_dir / "submitted" / "learner" / assignment
         dest.mkdir(parents=True)

@@ -193,6 +193,35 @@ def _restore_modules(snap: dict) -> list[str]:
 
 _MISSING = object()
 _RESERVE: list[bytearray] = []
+_ACCESS: list[str] = []
+
+
+def _watch_file_access(workdir: str, readable: list[str]) -> None:
+    """Note (never block: the sandbox does that) opens outside the notebook's folder and the environment.
+
+    An audit hook cannot be removed by the code it watches (PEP 578).
+    """
+    roots = tuple(os.path.join(os.path.realpath(r), "") for r in readable if r)
+    home = os.path.join(os.path.realpath(workdir), "")
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND
+
+    def hook(event, args):
+        if event != "open" or len(_ACCESS) >= 5:
+            return
+        path, mode, flags = (list(args) + [None, None])[:3]
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return
+        full = os.path.join(os.path.abspath(os.fsdecode(path)), "")
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            mode is None and isinstance(flags, int) and bool(flags & write_flags))
+        if full.startswith(home) or full.startswith(("/dev/", "/proc/self/")):
+            return
+        if writing:
+            _ACCESS.append(f"write {full.rstrip('/')}")
+        elif not full.startswith(roots):
+            _ACCESS.append(f"read {full.rstrip('/')}")
+
+    sys.addaudithook(hook)
 
 
 class WarmRunner:
@@ -264,6 +293,12 @@ class WarmRunner:
             os.setgid(task["drop_to_uid"])
             os.setuid(task["drop_to_uid"])
         warnings.filterwarnings("ignore", message=".*non-interactive.*cannot be shown")
+        import qicourse
+
+        _watch_file_access(task["workdir"], [
+            os.path.dirname(task["workdir"]), os.environ.get("QICOURSE_DATA", ""), sys.prefix, sys.base_prefix,
+            os.path.dirname(os.path.dirname(qicourse.__file__)), os.environ.get("MPLCONFIGDIR", ""),
+            "/usr", "/lib", "/lib64", "/etc", "/sys", "/proc", "/data"])
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
@@ -327,6 +362,9 @@ class WarmRunner:
                 self._flush_figures(sink)
             else:
                 self._close_figures()
+            if _ACCESS:
+                events.append({"kind": "file_access", "detail": list(_ACCESS)})
+                _ACCESS.clear()
             if sink.truncated:
                 events.append({"kind": "output", "detail": f"output beyond {sink.budget} bytes dropped"})
                 sink.truncated = False

@@ -79,6 +79,26 @@ def _readonly_paths(hidden: list[Path]) -> list[str]:
     return [p for p in keep if not any(q != p and p.startswith(q + os.sep) for q in keep)]
 
 
+def _others_can_read(path: Path) -> bool:
+    """Whether an unprivileged user can reach and read `path` (every parent searchable)."""
+    import stat
+
+    path = path.resolve()
+    if not path.exists() or not os.stat(path).st_mode & stat.S_IROTH:
+        return False
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in [path, *path.parents])
+
+
+def _can_drop_privileges() -> bool:
+    """Running as root without bwrap: learner code may run as `nobody` if Python and the packages stay readable."""
+    if os.getuid() != 0:
+        return False
+    import sysconfig
+
+    needed = {Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"]), _package_root()}
+    return all(_others_can_read(p) for p in needed)
+
+
 @dataclass
 class Worker:
     proc: subprocess.Popen
@@ -97,7 +117,8 @@ class WorkerPool:
         self.hidden = [Path(h).resolve() for h in hidden]
         self.bwrap = bwrap_path() if use_bwrap else None
         self.env = env or {}
-        self.sandbox = "bwrap" if self.bwrap else "rlimits+tempdir"
+        self.drop_uid = NOBODY_UID if (not self.bwrap and _can_drop_privileges()) else None
+        self.sandbox = "bwrap" if self.bwrap else ("rlimits+tempdir+nobody" if self.drop_uid else "rlimits+tempdir")
         self.workers: list[Worker] = []
         self.startup_seconds: list[float] = []
         self._mpl_cache = self._prepare_mpl_cache()
@@ -198,8 +219,8 @@ class WorkerPool:
         if not self.bwrap:
             if self.datasets_dir:
                 task["datasets_copy_from"] = str(self.datasets_dir)
-            if os.getuid() == 0:
-                task["drop_to_uid"] = NOBODY_UID
+            if self.drop_uid is not None:
+                task["drop_to_uid"] = self.drop_uid
         w.task = task
         send_message(w.proc.stdin.fileno(), task)
 

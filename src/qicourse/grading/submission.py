@@ -116,6 +116,8 @@ def repair(nb, release_nb, source_nb=None) -> Repair:
         if gid in position:
             continue
         ref = copy.deepcopy(released[gid])
+        if "id" in ref and ref.id in {c.get("id") for c in nb.cells}:
+            ref.id = f"{ref.id[:55]}-restored"  # the learner's renamed copy may still carry the old id
         if ref.cell_type == "code":
             ref.outputs, ref.execution_count = [], None
         at = min(release_index[gid], len(nb.cells))  # no earlier graded cell: where it was released

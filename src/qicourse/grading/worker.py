@@ -164,6 +164,7 @@ def main() -> int:
             result = {"id": task.get("id"), "cells": {}, "done": False, "fatal": f"worker error: {exc!r}",
                       "killed": None, "exit": None, "seconds": 0}
         result["worker_rss_mb"] = round(_max_rss_mb(), 1)
+        result["child_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
         send_message(proto_out, result)
 
 
