@@ -355,6 +355,16 @@ _NO_SIGNAL = re.compile(r"\b(?:no|without any|did not (?:show|find|see)|no evide
 _CHART = re.compile(r"\b(?:run charts?|control charts?|SPC(?: charts?)?|statistical process control|XmR|I[- ]?MR|"
                     r"I charts?|p[- ]charts?|u[- ]charts?|c[- ]charts?|shewhart|process behaviou?r charts?|"
                     r"individuals charts?)\b", re.I)
+_RAG_OR_MONTHLY = re.compile(r"\b(?:red|amber|green)[- ](?:amber|green|red)|\bRAG (?:rating|status|table|report|"
+                             r"dashboard)s?\b|\bmonth[- ]on[- ]month\b", re.I)
+#: a sentence that criticises or avoids RAG / month-on-month reading rather than relying on it ("we replaced the
+#: RAG table with an SPC chart", "a month-on-month comparison would have misled us"); a bare "not" is not enough
+#: ("the RAG status was not red after May, so it worked" is still a misreading)
+_CRITICISED = re.compile(r"\b(?:replac\w*|instead of|rather than|mislead\w*|misled|would have|could have|avoid\w*|"
+                         r"unlike|no longer|stopped using|moved away from|hides?|hid|conceals?|cannot|can't|"
+                         r"(?:do|does|did|would|could|can|should|will)(?:n't| not) (?:\w+ )?(?:use|rely|trust|show|tell|"
+                         r"reveal|distinguish|separate)|not (?:a|an|the|by|from|use|using|rely|relying|trust|based)\b)",
+                         re.I)
 _MISREAD = [
     (re.compile(r"\b(?:above|below|beat|beyond|over|crossed|met|exceeded) (?:the |our )?(?:\d+(?:\.\d+)?%? )?target(?: line)?\b[^.]{0,80}"
                 r"\b(?:special[- ]cause|signal)|\bspecial[- ]cause\b[^.]{0,80}\b(?:above|below|beyond|over) (?:the |our )?"
@@ -373,8 +383,7 @@ _MISREAD = [
                 r"(?:the )?(?:control )?limits\b[^.]{0,80}\b(?:so|therefore|which means|meaning)\b[^.]{0,60}\b(?:no "
                 r"change|no improvement|in control|stable|nothing changed)", re.I),
      "No point outside the limits does not mean no change: a shift or trend is a signal too."),
-    (re.compile(r"\b(?:red|amber|green)[- ](?:amber|green|red)|\bRAG (?:rating|status|table)\b|\bmonth[- ]on[- ]month\b",
-                re.I),
+    (_RAG_OR_MONTHLY,
      "RAG ratings and month-on-month comparisons do not show change over time; use a run or SPC chart."),
 ]
 
@@ -448,10 +457,16 @@ def _signal_correct(ctx: Context) -> Hit:
 def _misread(ctx: Context) -> Hit:
     spans, notes = [], []
     for rx, note in _MISREAD:
-        m = rx.search(ctx.text)
-        if m:
+        for tries, m in enumerate(rx.finditer(ctx.text)):
+            if rx is _RAG_OR_MONTHLY:  # named only to be criticised? read the cue in the same sentence
+                if tries >= 50:  # bounded work on hostile text ("month on month" 10,000 times)
+                    break
+                left, right = sentence_bounds(ctx.text, m.start(), m.end())
+                if _CRITICISED.search(ctx.text, left, right):
+                    continue
             spans.append(quote(ctx.text, m.start(), m.end()))
             notes.append(note)
+            break
     facts = _fact_signals(ctx.facts)
     if facts is not None:
         found = _signals_named(ctx.text)

@@ -106,19 +106,42 @@ class MarkResult:
 
 
 # ---------------------------------------------------------------------------------------------
+#: words that do not count when judging how much of a heading an alias covers ("Aim and measures")
+_FILLER = frozenset("a an and the of to for in on with our we by from what how".split())
+
+
 def _section_for(criterion: Criterion, sections: list[Section]) -> Section | None:
-    """The report section whose heading matches one of the criterion's aliases (whole words)."""
+    """The non-empty report section whose heading best matches one of the criterion's aliases (whole words).
+
+    A heading the alias is most of ("PDSA cycles", "5. PDSA cycles and what we predicted") is preferred, then
+    the earlier alias, then the exact heading; a long title that merely mentions the alias ("Reducing time to
+    antibiotics with PDSA cycles") is used only when nothing better matches, and never when it has no text.
+    An empty heading that matches better than any non-empty one ("### Plan" over inline "Objective:",
+    "Prediction:" ... labels) is an umbrella over sub-sections: None, so the whole answer is read.
+    """
     if not criterion.sections:
         return None
-    best: tuple[int, Section] | None = None
-    for s in sections:
-        h = f" {normalise_heading(s.heading)} "
-        if not h.strip():
+    best: tuple[tuple, Section] | None = None
+    umbrella: tuple | None = None
+    for index, s in enumerate(sections):
+        words = normalise_heading(s.heading)
+        if not words:
             continue
+        content = [w for w in words.split() if w not in _FILLER] or words.split()
         for rank, alias in enumerate(criterion.sections):
-            if f" {normalise_heading(alias)} " in h and (best is None or rank < best[0]):
-                best = (rank, s)
-    return best[1] if best else None
+            a = normalise_heading(alias)
+            if f" {a} " not in f" {words} ":
+                continue
+            covered = sum(1 for w in a.split() if w not in _FILLER) or len(a.split())
+            key = (covered / len(content) < 0.5, rank, words != a, index)
+            if not s.text.strip():
+                if not key[0] and (umbrella is None or key < umbrella):
+                    umbrella = key
+            elif best is None or key < best[0]:
+                best = (key, s)
+    if best is None or (umbrella is not None and umbrella[:2] < best[0][:2]):
+        return None
+    return best[1]
 
 
 def _check(evidence: Evidence, ctx: Context, cache: dict[str, Hit]) -> tuple[bool, list[str], list[str]]:
