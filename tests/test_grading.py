@@ -4,6 +4,7 @@ and the warm worker's isolation between submissions."""
 from __future__ import annotations
 
 import filecmp
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -212,3 +213,16 @@ def test_worker_output_and_time_limits(tmp_path):
     assert any(e["kind"] == "output" for e in first["events"])
     assert res["killed"] == "cell ignored its time limit"
     assert "2" not in res["cells"]
+
+
+def test_progress_is_plain_text_off_a_terminal():
+    """Without a terminal, does the progress report print whole lines with done/total, problems and time left?"""
+    from qicourse.grading.autograde import Progress
+
+    out = io.StringIO()
+    bar = Progress(4, stream=out)
+    for failed in (False, True, False, False):
+        bar.update(failed)
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue() and lines[-1].startswith("grading: 4/4 done, 1 with problems")
+    assert all("s left" in line for line in lines)

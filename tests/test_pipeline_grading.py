@@ -15,7 +15,6 @@ import pytest
 
 from qicourse.grading import Limits, check_notebook, collect, export, feedback, grade, release, report, setup_course
 from qicourse.grading.cohort import fabricate, solved
-from qicourse.grading.sandbox import bwrap_path
 from qicourse.paths import repo_root
 
 pytestmark = pytest.mark.pipeline
@@ -223,3 +222,37 @@ def test_every_course_assignment_grades_solution_full_and_blank_zero(tmp_path):
         assert all(q["score"] == q["max_score"] for q in auto(res["solved"])), (a, auto(res["solved"]))
         assert res["blank"].status == "ok", (a, res["blank"].reasons)
         assert all(q["score"] == 0 for q in auto(res["blank"])), (a, auto(res["blank"]))
+
+
+def test_formgrader_sees_every_graded_submission(graded):
+    """Does nbgrader's own API (what formgrader calls) list every submission we graded, with its score?"""
+    from qicourse.grading.autograde import load_results
+
+    api = graded["course"].api()
+    subs = {s["student"]: s for s in api.get_submissions("fx_ward")}
+    ours = load_results(graded["course"], "fx_ward")  # as saved by the latest run (a regrade may follow the first)
+    assert set(subs) == set(ours) == {r.student for r in graded["run"].results}
+    for student, r in ours.items():
+        if r["status"] != "error":
+            assert subs[student]["autograded"] and subs[student]["score"] == pytest.approx(r["score"])
+    assert api.get_autograded_students("fx_ward") >= {s for s, r in ours.items() if r["status"] != "error"}
+
+
+def test_check_cli_exit_codes(tmp_path):
+    """Does `qicourse check` exit 0 on a solved course notebook and 1 on its blank exercise?"""
+    from qicourse.cli import main
+
+    assignments = _assignments()
+    if not assignments:
+        pytest.skip("solutions/ has no assignments yet")
+    a = assignments[0]
+    src = next((repo_root() / "solutions" / a).glob("*.ipynb"))
+    course_dir = tmp_path / "c"
+    release([a], course_dir=course_dir, exercises_dir=tmp_path / "ex")
+    blank = tmp_path / "ex" / a / src.name
+    done = tmp_path / "solved" / a / src.name
+    done.parent.mkdir(parents=True)
+    nbformat.write(solved(nbformat.read(src, as_version=4), nbformat.read(blank, as_version=4)), str(done))
+    assert main(["check", str(done), "--html", str(tmp_path / "ok.html")]) == 0
+    assert main(["check", str(blank), "--html", str(tmp_path / "bad.html")]) == 1
+    assert "FAIL" not in (tmp_path / "ok.html").read_text() and "fail" in (tmp_path / "bad.html").read_text()

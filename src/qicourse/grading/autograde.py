@@ -178,7 +178,8 @@ def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
             elif ev["kind"] == "memory":
                 reasons.append(f"memory limit reached in {label}")
             elif ev["kind"] == "output":
-                reasons.append(f"output too large in {label} ({ev['detail']})")
+                if not any(r.startswith("output too large") for r in reasons):  # later cells only inherit it
+                    reasons.append(f"output too large in {label} ({ev['detail']})")
             elif ev["kind"] == "protected":
                 reasons.append(f"changed names the tests rely on (undone at {label}): {', '.join(ev['detail'])}")
             elif ev["kind"] == "file_access":
@@ -210,11 +211,10 @@ def _scores(course: Course, assignment: str, student: str, notebook_id: str) -> 
             return None, 0.0, []
         questions = []
         for g in snb.grades:
-            comment = ""
             questions.append({
                 "grade_id": g.name, "score": g.score, "max_score": g.max_score, "auto_score": g.auto_score,
                 "manual_score": g.manual_score, "needs_manual_grade": bool(g.needs_manual_grade),
-                "cell_type": g.cell.cell_type, "comment": comment,
+                "cell_type": g.cell.cell_type,
             })
         return float(snb.score), float(snb.max_score), questions
 

@@ -77,13 +77,15 @@ def mark_writeups(course: Course, assignment: str, students: list[str], *, rubri
                     rubric = lookup(grade_id)
                     if rubric is None:
                         continue
-                    rec = mark_text(rubric, text, points)
-                    records[grade_id] = rec
                     try:
                         grade = gb.find_grade(grade_id, path.stem, assignment, student)
                         comment = gb.find_comment(grade_id, path.stem, assignment, student)
                     except MissingEntry:
                         continue
+                    if not grade.needs_manual_grade and grade.manual_score is None:
+                        continue  # nbgrader already scored it: the answer was left as released (no response)
+                    rec = mark_text(rubric, text, points)
+                    records[grade_id] = rec
                     grade.auto_score = rec["points"]
                     grade.needs_manual_grade = grade.manual_score is None
                     comment.auto_comment = f"{PROVISIONAL_PREFIX}: {rec['points']:g}/{points:g}\n\n{rec['markdown']}"
