@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .smart import SmartAnalysis, analyse_smart_aim
-from .text import quote, sentence_bounds, sentences, word_count
+from .text import first_accepted, quote, sentence_bounds, sentences, word_count
 
 
 @dataclass
@@ -357,45 +357,51 @@ _CHART = re.compile(r"\b(?:run charts?|control charts?|SPC(?: charts?)?|statisti
                     r"individuals charts?)\b", re.I)
 _RAG_OR_MONTHLY = re.compile(r"\b(?:red|amber|green)[- ](?:amber|green|red)|\bRAG (?:rating|status|table|report|"
                              r"dashboard)s?\b|\bmonth[- ]on[- ]month\b", re.I)
-#: a sentence that criticises or avoids RAG / month-on-month reading rather than relying on it ("we replaced the
-#: RAG table with an SPC chart", "a month-on-month comparison would have misled us"); a bare "not" is not enough
-#: ("the RAG status was not red after May, so it worked" is still a misreading)
-_CRITICISED = re.compile(r"\b(?:replac\w*|instead of|rather than|mislead\w*|misled|would have|could have|avoid\w*|"
-                         r"unlike|no longer|stopped using|moved away from|hides?|hid|conceals?|cannot|can't|"
-                         r"(?:do|does|did|would|could|can|should|will)(?:n't| not) (?:\w+ )?(?:use|rely|trust|show|tell|"
-                         r"reveal|distinguish|separate)|not (?:a|an|the|by|from|use|using|rely|relying|trust|based)\b)",
-                         re.I)
+#: (pattern, feedback note, extra cue that the sentence rejects this misreading) -- every pattern is read with
+#: the shared rejecting cues, per sentence, so naming a misreading to reject it is not a misreading
 _MISREAD = [
     (re.compile(r"\b(?:above|below|beat|beyond|over|crossed|met|exceeded) (?:the |our )?(?:\d+(?:\.\d+)?%? )?target(?: line)?\b[^.]{0,80}"
                 r"\b(?:special[- ]cause|signal)|\bspecial[- ]cause\b[^.]{0,80}\b(?:above|below|beyond|over) (?:the |our )?"
                 r"target", re.I),
-     "A point beyond the target line is not special cause: targets are not control limits."),
+     "A point beyond the target line is not special cause: targets are not control limits.", None),
     (re.compile(r"\b(?:run chart\b[^.]{0,80}\bmean\b(?! (?:time|minutes|length|of \d))|\bmean (?:line|centre line|center "
                 r"line)\b[^.]{0,60}\brun chart)", re.I),
-     "A run chart's centre line is the median, not the mean."),
+     "A run chart's centre line is the median, not the mean.",
+     re.compile(r"\b(?:centre|center)[- ]line (?:is|was) (?:the )?median|\bmedian\b[^.;]{0,30}\b(?:centre|center)[- ]"
+                r"line|\bus(?:e|es|ed|ing) (?:the |a )?median\b", re.I)),
     (re.compile(r"\b(?:every|each) (?:rise|fall|increase|decrease|drop|change)\b[^.]{0,60}\b(?:shows?|means?|is)\b|"
                 r"\bthe last (?:point|week|month) (?:was|is) (?:higher|lower|better|worse)\b[^.]{0,80}\b(?:so|which shows|"
                 r"proving|therefore)\b|\b(?:one|a single) (?:good |bad )?(?:week|month|point)\b[^.]{0,60}\b(?:shows?|"
                 r"proves?|demonstrates?)\b", re.I),
      "A single rise or fall is usually common-cause variation; look for a run-chart or SPC rule before calling it a "
-     "change."),
+     "change.",
+     re.compile(r"\bon (?:its|their) own\b|\bcommon[- ]cause\b|\brandom (?:variation|noise)\b|\bby chance\b",
+                re.I)),
     (re.compile(r"\b(?:no|none of the|not a single) points? (?:was |were |is |are |lie |lay |fell )?(?:outside|beyond) "
                 r"(?:the )?(?:control )?limits\b[^.]{0,80}\b(?:so|therefore|which means|meaning)\b[^.]{0,60}\b(?:no "
                 r"change|no improvement|in control|stable|nothing changed)", re.I),
-     "No point outside the limits does not mean no change: a shift or trend is a signal too."),
+     "No point outside the limits does not mean no change: a shift or trend is a signal too.", None),
     (_RAG_OR_MONTHLY,
-     "RAG ratings and month-on-month comparisons do not show change over time; use a run or SPC chart."),
+     "RAG ratings and month-on-month comparisons do not show change over time; use a run or SPC chart.", None),
 ]
+
+
+#: a signal set aside beside another ("a shift, not a trend", "not a trend but a shift"): drop the phrase, keep the rest
+_SET_ASIDE_SIGNAL = re.compile(r"\b(?:not|rather than|instead of)\s+(?:a |an |any )?(?:\w+ ){0,2}?(?:signals?|"
+                               r"special[- ]cause|shifts?|trends?|(?:long )?runs?|crossings|astronomical points?)\b", re.I)
 
 
 def _signals_named(text: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for sent in sentences(text):
+        read = sent
         if _NO_SIGNAL.search(sent):
-            continue
+            read = _SET_ASIDE_SIGNAL.sub(" ", sent)
+            if read == sent or _NO_SIGNAL.search(read):  # the sentence denies the signals it names
+                continue
         for k, rx in _SIGNAL_RX.items():
-            m = rx.search(sent)
-            if m and not re.search(r"\bsecular trend|\btrend(?:s)? in (?:the )?(?:national|wider)", sent, re.I):
+            m = rx.search(read)
+            if m and not re.search(r"\bsecular trend|\btrend(?:s)? in (?:the )?(?:national|wider)", read, re.I):
                 found.setdefault(k, []).append(sent)
     return found
 
@@ -456,17 +462,11 @@ def _signal_correct(ctx: Context) -> Hit:
 @detector("chart.misread", "Read the chart by its rules (run-chart or SPC rules), not by eye or against the target.")
 def _misread(ctx: Context) -> Hit:
     spans, notes = [], []
-    for rx, note in _MISREAD:
-        for tries, m in enumerate(rx.finditer(ctx.text)):
-            if rx is _RAG_OR_MONTHLY:  # named only to be criticised? read the cue in the same sentence
-                if tries >= 50:  # bounded work on hostile text ("month on month" 10,000 times)
-                    break
-                left, right = sentence_bounds(ctx.text, m.start(), m.end())
-                if _CRITICISED.search(ctx.text, left, right):
-                    continue
+    for rx, note, rejects in _MISREAD:
+        m = first_accepted(rx, ctx.text, rejects)
+        if m:
             spans.append(quote(ctx.text, m.start(), m.end()))
             notes.append(note)
-            break
     facts = _fact_signals(ctx.facts)
     if facts is not None:
         found = _signals_named(ctx.text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from .text import sentences, strip_markdown
+from .text import preceded_by, sentences, strip_markdown
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
@@ -105,6 +105,14 @@ _TOO_BIG = re.compile(
     r"(?:ward|hospital|site|trust|department)\b|all (?:adult )?(?:inpatients|patients) in the (?:hospital|trust))",
     re.I,
 )
+#: a solution or an audit named just before to set it aside: "not by introducing a checklist", "rather than an audit"
+_SET_ASIDE = re.compile(r"\b(?:not|rather than|instead of|unlike|more than)\s+(?:(?:just|only|simply|merely|by|"
+                        r"another|an?|the|one-off|yet)\s+){0,3}$", re.I)
+#: a big scope named as what comes later or what the aim is not: "before spreading across the trust",
+#: "one unit, not the whole hospital"
+_LATER_OR_NOT = re.compile(r"\b(?:not(?: yet| just| now)?|rather than|instead of|(?:then|later|eventually)"
+                           r"(?: \w+ing)?|spread\w*(?: it)?|scal\w* (?:it )?up|roll\w* (?:it )?out|extend\w*(?: it)?)"
+                           r"\s+(?:(?:to|across|throughout)\s+)?$", re.I)
 _SETTING = re.compile(
     r"\b(?:on|in|at|across|within|throughout|for|to|from)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+)?"
     r"(?:(?:[A-Za-z&'-]+)\s+){0,3}?"
@@ -324,7 +332,7 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
                 break
     _find_time(aim, rest, result)
     _find_setting(aim, rest, result)
-    m = _SOLUTION.search(aim)
+    m = next((m for m in _SOLUTION.finditer(aim) if not preceded_by(aim, m.start(), _SET_ASIDE)), None)
     if m:
         result.solution = m.group(0)
         result.spans["solution"] = m.group(0)
@@ -545,13 +553,13 @@ def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
 
 
 def _find_setting(aim: str, rest: str, r: SmartAnalysis) -> None:
-    big = _TOO_BIG.search(aim)
+    big = next((m for m in _TOO_BIG.finditer(aim) if not preceded_by(aim, m.start(), _LATER_OR_NOT)), None)
     if big:
         r.too_big = True
         r.population = big.group(0)
         r.spans["population"] = big.group(0)
         return
-    found = [m for m in _SETTING.finditer(aim)]
+    found = [m for m in _SETTING.finditer(aim) if not preceded_by(aim, m.start(), _LATER_OR_NOT)]
     # a ward or unit is the clearest setting; a patient group inside the measure ("% of patients
     # with sepsis") is used only when no place is named
     places = [m for m in found if not re.match(r"(?i)(?:for|in|among|amongst)\s+(?:all\s+)?\w*\s*"
@@ -605,6 +613,7 @@ def _misconceptions(r: SmartAnalysis, rest: str) -> list[Misconception]:
         out.append(Misconception("too_big", _MESSAGES["too_big"]))
     elif r.population is None:
         out.append(Misconception("no_setting", _MESSAGES["no_setting"]))
-    if re.search(r"\baudit\b", r.aim_text, re.I) and (r.direction is None or not numeric):
+    audit = any(not preceded_by(r.aim_text, m.start(), _SET_ASIDE) for m in re.finditer(r"\baudit\b", r.aim_text, re.I))
+    if audit and (r.direction is None or not numeric):
         out.append(Misconception("audit", _MESSAGES["audit"]))
     return out

@@ -219,3 +219,42 @@ def looks_english(text: str) -> bool:
         return False
     stop = sum(1 for w in words if w in _EN_STOP)
     return stop / len(words) >= 0.08
+
+
+# ---------------------------------------------------------------------------------------------
+# Naming an idea in order to reject it ("a run chart uses the median, not the mean")
+# ---------------------------------------------------------------------------------------------
+#: cues that a sentence names a misconception to criticise, avoid or deny it rather than rely on it; a bare
+#: "not" is not enough ("the RAG status was not red after May, so it worked" is still a misreading)
+REJECTING = re.compile(
+    r"\b(?:replac\w*|instead of|rather than|mislead\w*|misled|misread\w*|misconceptions?|mistak\w*|wrong\w*|"
+    r"incorrect\w*|myths?|fallac\w*|would have|could have|avoid\w*|unlike|no longer|stopped using|moved away from|"
+    r"hides?|hid|conceals?|cannot|can't|in isolation|by itself|"
+    r"(?:shows?|proves?|tells? us|means?|says?) (?:nothing|little)\b(?! (?:changed|happened|improved|was))|"
+    r"(?:do|does|did|would|could|can|should|will|must)(?:n't| not) (?:\w+ )?(?:use|rely|trust|show|tell|reveal|"
+    r"distinguish|separate|mean|prove|indicate|demonstrate|treat|read|count|call|interpret|take)|"
+    r"not (?:a|an|the|by|from|use|using|rely|relying|trust|based|necessarily|special|evidence|proof|enough|"
+    r"sufficient)\b)",
+    re.I)
+
+
+def rejected_in_sentence(text: str, start: int, end: int, extra: re.Pattern[str] | None = None) -> bool:
+    """Does the sentence holding text[start:end] carry a rejecting cue (`REJECTING`, or `extra`)?"""
+    left, right = sentence_bounds(text, start, end)
+    return bool(REJECTING.search(text, left, right) or (extra is not None and extra.search(text, left, right)))
+
+
+def first_accepted(rx: re.Pattern[str], text: str, extra: re.Pattern[str] | None = None,
+                   limit: int = 50) -> re.Match[str] | None:
+    """First match of `rx` whose sentence does not reject it; `limit` bounds the work on hostile text."""
+    for tries, m in enumerate(rx.finditer(text)):
+        if tries >= limit:
+            break
+        if not rejected_in_sentence(text, m.start(), m.end(), extra):
+            return m
+    return None
+
+
+def preceded_by(text: str, start: int, cue: re.Pattern[str], window: int = 60) -> bool:
+    """Does `cue` (anchored with `$`) end just before `start`? For phrases set aside in place ("not by X")."""
+    return bool(cue.search(text[max(0, start - window):start]))
