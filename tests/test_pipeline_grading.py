@@ -256,3 +256,19 @@ def test_check_cli_exit_codes(tmp_path):
     assert main(["check", str(done), "--html", str(tmp_path / "ok.html")]) == 0
     assert main(["check", str(blank), "--html", str(tmp_path / "bad.html")]) == 1
     assert "FAIL" not in (tmp_path / "ok.html").read_text() and "fail" in (tmp_path / "bad.html").read_text()
+
+
+def test_without_fork_nbgrader_kernels_give_the_same_scores(graded, tmp_path, monkeypatch):
+    """Where os.fork is missing (Windows), does grading fall back to nbgrader's kernels with the same scores?"""
+    course = graded["course"]
+    picks = {s: k for s, k in graded["kinds"].items() if k in ("full", "blank", "error", "kernel_death")}
+    copy = tmp_path / "course"
+    shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "qicourse", "exports", "reports"))
+    setup_course(course_dir=copy, solutions_dir=FX / "solutions")
+    monkeypatch.setenv("QICOURSE_NO_FORK", "1")
+    run = grade("fx_ward", course_dir=copy, students=list(picks), force=True, limits=LIMITS,
+                datasets_dir=FX / "datasets", progress=False, mark_writeups=False)
+    for r in run.results:
+        status, auto, _ = EXPECTED[picks[r.student]]
+        assert r.sandbox.startswith("kernel") and r.status == status, (r.student, r.status, r.reasons)
+        assert sum(q["score"] or 0 for q in r.questions if q["grade_id"] != "writeup_aim") == auto

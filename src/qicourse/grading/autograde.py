@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from qicourse.grading.course import Course, ensure_released, open_course
+from qicourse.grading.kernel_fallback import KernelRunner, can_fork
 from qicourse.grading.sandbox import Limits, WorkerPool
 from qicourse.grading.submission import SubmissionError, read_submission, repair
 
@@ -319,8 +320,11 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
     except FileNotFoundError:
         pass
     ddir = Path(datasets_dir) if datasets_dir else default_datasets()
-    pool = WorkerPool(workers or os.cpu_count() or 1, datasets_dir=ddir if ddir.is_dir() else None,
-                      hidden=hidden_paths, use_bwrap=use_bwrap)
+    if can_fork():
+        pool = WorkerPool(workers or os.cpu_count() or 1, datasets_dir=ddir if ddir.is_dir() else None,
+                          hidden=hidden_paths, use_bwrap=use_bwrap)
+    else:  # Windows: nbgrader's kernel executor, one notebook at a time
+        pool = KernelRunner(datasets_dir=ddir if ddir.is_dir() else None)
     sandbox = pool.sandbox
     if todo:
         pool.launch()  # workers warm up while this process prepares the first submissions

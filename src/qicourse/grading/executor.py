@@ -18,7 +18,6 @@ import builtins
 import io
 import json
 import os
-import resource
 import signal
 import sys
 import time
@@ -272,6 +271,8 @@ class WarmRunner:
             os._exit(0)
 
     def _child_setup(self, task: dict) -> None:
+        import resource  # POSIX only: the forked child exists only there
+
         limits = task["limits"]
         os.chdir(task["workdir"])
         os.environ.update(task.get("env", {}))

@@ -51,7 +51,8 @@ def bwrap_path() -> str | None:
     path = shutil.which("bwrap")
     if not path:
         return None
-    probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "true"], capture_output=True)
+    probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--unshare-user", "--uid", "1000",
+                            "--gid", "1000", "--proc", "/proc", "--dev", "/dev", "true"], capture_output=True)
     return path if probe.returncode == 0 else None
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import select
 import shutil
 import signal
@@ -50,8 +49,10 @@ def recv_message(fd: int) -> dict | None:
     return None if body is None else json.loads(body)
 
 
-def _max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _max_rss_mb(who: str = "RUSAGE_SELF") -> float:
+    import resource  # POSIX only, like the worker itself
+
+    return resource.getrusage(getattr(resource, who)).ru_maxrss / 1024
 
 
 def run_task(runner, task: dict, work_root: str) -> dict:
@@ -164,7 +165,7 @@ def main() -> int:
             result = {"id": task.get("id"), "cells": {}, "done": False, "fatal": f"worker error: {exc!r}",
                       "killed": None, "exit": None, "seconds": 0}
         result["worker_rss_mb"] = round(_max_rss_mb(), 1)
-        result["child_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+        result["child_rss_mb"] = round(_max_rss_mb("RUSAGE_CHILDREN"), 1)
         send_message(proto_out, result)
 
 
