@@ -115,6 +115,15 @@ def main() -> None:
             plain_s = time.perf_counter() - t
             print(f"plain nbgrader autograde (sequential): {plain_s:.1f} s total, {plain_s / args.n:.3f} s per submission")
             print(f"ratio: {plain_s / ours_s:.2f}x")
+            from nbgrader.api import Gradebook
+
+            same = 0
+            with Gradebook(f"sqlite:///{ours / 'gradebook.db'}") as a, Gradebook(f"sqlite:///{plain / 'gradebook.db'}") as b:
+                for r in run.results:
+                    mine = {g.name: g.score for g in a.find_submission_notebook(r.notebook, assignment, r.student).grades}
+                    theirs = {g.name: g.score for g in b.find_submission_notebook(r.notebook, assignment, r.student).grades}
+                    same += mine == theirs
+            print(f"identical scores per question: {same}/{len(run.results)} submissions")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
