@@ -3,6 +3,7 @@ and the warm worker's isolation between submissions."""
 
 from __future__ import annotations
 
+import copy
 import filecmp
 import io
 import json
@@ -176,9 +177,14 @@ def test_repair_restores_deleted_renamed_and_retyped_cells(course):
     assert [i for i in fixed if i] == [i for i in ids if i]
     assert fixed.index("setup") == ids.index("setup")
     assert any("setup" in n for n in rep.notes) and any("mine" in n for n in rep.notes)
-    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "q9"}})])
+    other = nbformat.v4.new_notebook(cells=[
+        copy.deepcopy(rel.cells[ids.index("setup")]),  # every assignment has a locked `setup` cell
+        nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "q9", "grade": True, "points": 1}})])
     with pytest.raises(SubmissionError, match="another assignment"):
         repair(other, rel)
+    stripped = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    with pytest.raises(SubmissionError, match="none of the assignment's graded cells"):
+        repair(stripped, rel)
 
 
 def _task(i, cells, limits):

@@ -98,6 +98,8 @@ def _first_error(cell) -> str:
         if out.get("output_type") == "error":
             if out["ename"] == "AssertionError":
                 return f"AssertionError: {out['evalue']}" if out["evalue"] else "AssertionError: a hidden test failed"
+            if out["ename"] == "NotImplementedError" and not out["evalue"]:
+                return "NotImplementedError: this answer has not been written yet"
             return f"{out['ename']}: {out['evalue']}"
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
             return "the test printed an error or warning: " + out["text"].strip().splitlines()[-1][:200]
@@ -176,14 +178,20 @@ def check_notebook(path: str | Path, assignment: str | None = None, *, solutions
         for q in res.questions:
             if q["cell_type"] == "markdown" or q["needs_manual_grade"]:
                 rec = writeups.get(q["grade_id"])
-                questions.append(QuestionResult(q["grade_id"], rec["points"] if rec else None, q["max_score"], None,
-                                                rec["markdown"] if rec else "marked by your educator"))
+                if rec:
+                    questions.append(QuestionResult(q["grade_id"], rec["points"], q["max_score"], None, rec["markdown"]))
+                elif not q["needs_manual_grade"]:  # nbgrader's own zero for an answer left as released
+                    questions.append(QuestionResult(q["grade_id"], q["score"], q["max_score"], False,
+                                                    "no answer written yet"))
+                else:
+                    questions.append(QuestionResult(q["grade_id"], None, q["max_score"], None, "marked by your educator"))
                 continue
             passed = q["score"] is not None and q["score"] >= q["max_score"]
             msg = "" if passed else (_first_error(cells.get(q["grade_id"], {})) or "no marks for this question")
             questions.append(QuestionResult(q["grade_id"], q["score"], q["max_score"], passed, msg))
-        auto_total = sum(q.score or 0 for q in questions if q.passed is not None)
-        auto_max = sum(q.max_score for q in questions if q.passed is not None)
+        auto = [q for q in questions if q.passed is not None and q.grade_id not in {w for w in writeups}]
+        auto_total = sum(q.score or 0 for q in auto)
+        auto_max = sum(q.max_score for q in auto)
         status = "ok" if res.status == "ok" else f"{res.status}: {'; '.join(res.reasons)}"
         return CheckResult(assignment, nb_name, auto_total if res.status != "error" else None,
                            auto_max if questions else res.max_score, status, questions, writeups)

@@ -224,7 +224,7 @@ def _watch_file_access(workdir: str, readable: list[str]) -> None:
 
 
 class WarmRunner:
-    """Lives in the warm worker: imports and the shell are made once; `run` forks per notebook."""
+    """Lives in the warm worker: imports and the shell are made once; each forked child runs one notebook."""
 
     def __init__(self):
         os.environ.setdefault("MPLBACKEND", "Agg")

@@ -78,11 +78,14 @@ def repair(nb, release_nb, source_nb=None) -> Repair:
             order.append(gid)
             release_index[gid] = i
     submitted_ids = {_grade_id(c) for c in nb.cells if _grade_id(c)}
-    if released and not (submitted_ids & set(released)):
-        if submitted_ids:
+    # answers and tests identify an assignment; locked cells such as `setup` are shared by all of them
+    marked = {g for g, c in released.items() if c.metadata["nbgrader"].get("grade") or c.metadata["nbgrader"].get("solution")}
+    if marked and not (submitted_ids & marked):
+        foreign = sorted(submitted_ids - set(released))
+        if foreign:
             raise SubmissionError(
                 "this notebook belongs to another assignment (its graded cells are "
-                f"{', '.join(sorted(submitted_ids)[:4])}; expected {', '.join(order[:4])})")
+                f"{', '.join(foreign[:4])}; expected {', '.join([g for g in order if g in marked][:4])})")
         raise SubmissionError("this notebook has none of the assignment's graded cells (wrong file?)")
     source_text = {_grade_id(c): c.source for c in (source_nb.cells if source_nb else []) if _grade_id(c)}
     seen = set()
