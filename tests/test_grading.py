@@ -232,3 +232,20 @@ def test_progress_is_plain_text_off_a_terminal():
     lines = out.getvalue().splitlines()
     assert "\r" not in out.getvalue() and lines[-1].startswith("grading: 4/4 done, 1 with problems")
     assert all("s left" in line for line in lines)
+
+
+def test_processes_started_by_a_notebook_do_not_outlive_it(tmp_path):
+    """Are subprocesses and forks a notebook leaves running killed when it finishes?"""
+    import subprocess
+
+    marker = f"qicourse-leftover-{tmp_path.name}"
+    # the marker is each process's argv[0], so pgrep can find it
+    cells = [f"import shutil, subprocess\nsubprocess.Popen(['{marker}', '300'], executable=shutil.which('sleep'))",
+             f"import os, shutil\nif os.fork() == 0:\n    os.execv(shutil.which('sleep'), ['{marker}', '301'])",
+             "print('done')"]
+    with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
+        (_, res), = list(pool.run([_task(0, cells, Limits(cell_timeout=5, notebook_timeout=20))]))
+        # checked while the worker (and its sandbox) is still alive
+        left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+    assert res["done"] and res["cells"]["2"]["outputs"][0]["text"] == "done\n"
+    assert left == []

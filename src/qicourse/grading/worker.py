@@ -77,6 +77,7 @@ def run_task(runner, task: dict, work_root: str) -> dict:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: learner code runs here only
+        os.setpgid(0, 0)  # its own process group, so anything it starts is killed with it
         os.close(r)
         for fd in _PROTOCOL_FDS:
             os.close(fd)
@@ -119,6 +120,10 @@ def run_task(runner, task: dict, work_root: str) -> dict:
                 cells[int(msg["cell"])] = msg
                 cell_started = time.perf_counter()
     os.close(r)
+    try:  # the notebook's leftovers: subprocesses or forks still running after it finished
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
     _, status = os.waitpid(pid, 0)
     exit_info = None
     if os.WIFSIGNALED(status):
