@@ -156,7 +156,9 @@ def test_export_feedback_and_report(graded, tmp_path):
     assert canvas[1][0] == "Points Possible" and canvas[0][-1] == "fx_ward"
     files = feedback("fx_ward", course_dir=graded["course"].root)
     full_fb = next(f for f in files if f.parent.parent.name == graded["full"]).read_text()
-    assert "Write-up feedback" in full_fb and "Provisional" in full_fb
+    assert "Write-up feedback" in full_fb and "Provisional" in full_fb and "Grading note" not in full_fb
+    loop_fb = next(f for f in files if f.parent.parent.name == loop).read_text()
+    assert "Grading note (qicourse): flagged" in loop_fb and "timeout in cell" in loop_fb
     page = report("fx_ward", course_dir=graded["course"].root, out_dir=tmp_path).read_text()
     assert "data:image/png;base64" in page and "invalid JSON" in page and "falls_rate_test" in page
 

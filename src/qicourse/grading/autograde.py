@@ -201,6 +201,14 @@ def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
     return reasons
 
 
+def _status_cell(res: SubmissionResult):
+    lines = [f"**Grading note (qicourse): {res.status}.** Added by the grader; not part of the learner's work.", ""]
+    lines += [f"- {r}" for r in res.reasons]
+    cell = nbformat.v4.new_markdown_cell("\n".join(lines))
+    cell.id = "qicourse-grading-note"
+    return cell
+
+
 def _scores(course: Course, assignment: str, student: str, notebook_id: str) -> tuple[float | None, float, list[dict]]:
     """Per-question scores from the gradebook (what formgrader shows)."""
     from nbgrader.api import MissingEntry
@@ -386,6 +394,8 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
                 res.status = "incomplete"
             elif res.reasons:
                 res.status = "flagged"
+            if res.reasons:  # formgrader and the learner's feedback show the notebook: say it there
+                nb.cells.insert(0, _status_cell(res))
             ag.finish(nb, res.student, res.notebook)
             writer[0] += time.perf_counter() - t_finish
             if bar:

@@ -7,7 +7,6 @@ could not grade shows an empty score and the reason, never a plain zero.
 from __future__ import annotations
 
 import csv
-import html
 from pathlib import Path
 
 import yaml
@@ -19,7 +18,7 @@ from qicourse.grading.writeups import load_writeups, writeups_html
 
 
 def feedback(assignment: str, *, course_dir: str | Path | None = None) -> list[Path]:
-    """nbgrader's generate_feedback, plus our status and rubric feedback in each learner's HTML."""
+    """nbgrader's generate_feedback (the graded notebook, with our grading note) plus rubric feedback."""
     course = open_course(course_dir)
     result = course.api().generate_feedback(assignment, force=True)
     if not result["success"]:
@@ -29,10 +28,7 @@ def feedback(assignment: str, *, course_dir: str | Path | None = None) -> list[P
     for path in sorted((course.root / "feedback").glob(f"*/{assignment}/*.html")):
         student = path.parent.parent.name
         res = results.get(student, {})
-        extra = []
-        if res.get("status", "ok") != "ok":
-            extra.append(f"<div style='border:2px solid #c00;padding:8px;margin:8px'><b>Grading status: {html.escape(res['status'])}</b>"
-                         f"<ul>{''.join('<li>' + html.escape(r) + '</li>' for r in res.get('reasons', []))}</ul></div>")
+        extra = []  # the grading status is already a note at the top of the graded notebook
         wu = load_writeups(course, assignment, student)
         if wu:
             extra.append("<div style='border:1px solid #999;padding:8px;margin:8px'><h2>Write-up feedback</h2>"
