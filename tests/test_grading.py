@@ -117,9 +117,10 @@ def test_collect_moodle_zip_reports_everything(course, tmp_path):
         "John Snow_99999_assignsubmission_file_my work.ipynb": nb,
         "Stranger Danger_55555_assignsubmission_file_fx_ward.ipynb": nb,
         "Mary Seacole_23456_assignsubmission_file_notes.docx": b"PK",
+        "Mary Seacole_23456_assignsubmission_file_/fx_ward.ipynb": nb,  # newer Moodle: a folder per learner
     })
     rep = collect("fx_ward", z, course_dir=course.root, timestamp="2026-01-05 10:00:00 UTC")
-    assert sorted(rep.imported) == ["ada", "john"]
+    assert sorted(rep.imported) == ["ada", "john", "mary"]
     assert len(rep.duplicates) == 1 and rep.duplicates[0].startswith("ada")
     assert len(rep.unknown_students) == 1 and "55555" in rep.unknown_students[0]
     assert len(rep.not_notebooks) == 1 and "docx" in rep.not_notebooks[0]

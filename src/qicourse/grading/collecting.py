@@ -89,9 +89,10 @@ def collect(assignment: str, source: str | Path, *, course_dir: str | Path | Non
                     if info.is_dir():
                         continue
                     name = Path(info.filename).name
-                    # Moodle may put each learner in a folder named like the file prefix
                     parts = Path(info.filename).parts
-                    label_name = name if len(parts) == 1 else f"{parts[-2]}_{name}" if MOODLE.match(parts[-2] + "_x") else name
+                    label_name = name
+                    if len(parts) > 1 and MOODLE.match(parts[-2] + "_x"):  # newer Moodle: a folder per learner
+                        label_name = f"{parts[-2]}_{name}"
                     target = tmp / str(len(found)) / name
                     target.parent.mkdir(parents=True)
                     with zf.open(info) as src, target.open("wb") as dst:
