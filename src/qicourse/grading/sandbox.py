@@ -111,13 +111,11 @@ class Worker:
 class WorkerPool:
     """N warm workers; `run(tasks)` yields results as they finish (one writer consumes them)."""
 
-    def __init__(self, workers: int, *, datasets_dir: Path | None, hidden: list[Path], use_bwrap: bool = True,
-                 env: dict | None = None):
+    def __init__(self, workers: int, *, datasets_dir: Path | None, hidden: list[Path], use_bwrap: bool = True):
         self.n = max(1, int(workers))
         self.datasets_dir = Path(datasets_dir).resolve() if datasets_dir else None
         self.hidden = [Path(h).resolve() for h in hidden]
         self.bwrap = bwrap_path() if use_bwrap else None
-        self.env = env or {}
         self.drop_uid = NOBODY_UID if (not self.bwrap and _can_drop_privileges()) else None
         self.sandbox = "bwrap" if self.bwrap else ("rlimits+tempdir+nobody" if self.drop_uid else "rlimits+tempdir")
         self.workers: list[Worker] = []
@@ -173,32 +171,17 @@ class WorkerPool:
         env.pop("QICOURSE_ROOT", None)
         proc = subprocess.Popen(self._command(work_root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, env=env, cwd=tmp or "/", close_fds=True)
-        child_env = {"MPLBACKEND": "Agg", **self.env}
+        child_env = {"MPLBACKEND": "Agg"}
         if self.bwrap and self.datasets_dir:
             child_env["QICOURSE_DATA"] = "/data"
         send_message(proc.stdin.fileno(), {"work_root": work_root, "env": child_env,
                                            "mpl_cache": "/mplcache" if self.bwrap else self._mpl_cache})
         return Worker(proc=proc, tmp=tmp)
 
-    def _await_ready(self, w: Worker) -> Worker:
-        hello = recv_message(w.proc.stdout.fileno())
-        if not hello or not hello.get("ready"):
-            w.proc.kill()
-            raise RuntimeError("a grading worker failed to start (is the qicourse package importable?)")
-        self.startup_seconds.append(hello["startup_seconds"])
-        w.info = hello
-        return w
-
     def launch(self) -> None:
         """Start the workers without waiting (they warm up while the writer prepares submissions)."""
         while len(self.workers) < self.n:
             self.workers.append(self._start_worker())
-
-    def start(self) -> None:
-        self.launch()
-        for w in self.workers:
-            if not w.info:
-                self._await_ready(w)
 
     def close(self) -> None:
         for w in self.workers:  # stateless between tasks: no need for a graceful shutdown

@@ -55,6 +55,16 @@ def _max_rss_mb(who: str = "RUSAGE_SELF") -> float:
     return resource.getrusage(getattr(resource, who)).ru_maxrss / 1024
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL if its worker dies, so learner code never runs on unattended."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def run_task(runner, task: dict, work_root: str) -> dict:
     """Fork a child for one notebook and gather its per-cell results."""
     workdir = os.path.join(work_root, f"s{task['id']}")
@@ -78,6 +88,7 @@ def run_task(runner, task: dict, work_root: str) -> dict:
     pid = os.fork()
     if pid == 0:  # the child: learner code runs here only
         os.setpgid(0, 0)  # its own process group, so anything it starts is killed with it
+        _die_with_parent()
         os.close(r)
         for fd in _PROTOCOL_FDS:
             os.close(fd)
