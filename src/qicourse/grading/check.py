@@ -163,20 +163,21 @@ def check_notebook(path: str | Path, assignment: str | None = None, *, solutions
         run = grade(assignment, course_dir=course_dir, workers=1, progress=False, datasets_dir=datasets_dir,
                     rubric_lookup=rubric_lookup, use_bwrap=use_bwrap, hidden=[solutions])
         res = run.results[0]
-        questions = []
-        auto = course_dir / "autograded" / "learner" / assignment / nb_name
+        graded_nb = course_dir / "autograded" / "learner" / assignment / nb_name
         cells = {}
-        if auto.is_file():
-            for c in nbformat.read(auto, as_version=4).cells:
+        if graded_nb.is_file():
+            for c in nbformat.read(graded_nb, as_version=4).cells:
                 gid = c.metadata.get("nbgrader", {}).get("grade_id")
                 if gid:
                     cells[gid] = c
-        from qicourse.grading.writeups import load_writeups
         from qicourse.grading.course import open_course
+        from qicourse.grading.writeups import load_writeups
 
         writeups = load_writeups(open_course(course_dir), assignment, "learner")
+        questions, written = [], set()
         for q in res.questions:
             if q["cell_type"] == "markdown" or q["needs_manual_grade"]:
+                written.add(q["grade_id"])
                 rec = writeups.get(q["grade_id"])
                 if rec:
                     questions.append(QuestionResult(q["grade_id"], rec["points"], q["max_score"], None, rec["markdown"]))
@@ -189,7 +190,7 @@ def check_notebook(path: str | Path, assignment: str | None = None, *, solutions
             passed = q["score"] is not None and q["score"] >= q["max_score"]
             msg = "" if passed else (_first_error(cells.get(q["grade_id"], {})) or "no marks for this question")
             questions.append(QuestionResult(q["grade_id"], q["score"], q["max_score"], passed, msg))
-        auto = [q for q in questions if q.passed is not None and q.grade_id not in {w for w in writeups}]
+        auto = [q for q in questions if q.grade_id not in written]
         auto_total = sum(q.score or 0 for q in auto)
         auto_max = sum(q.max_score for q in auto)
         status = "ok" if res.status == "ok" else f"{res.status}: {'; '.join(res.reasons)}"
