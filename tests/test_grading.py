@@ -250,3 +250,17 @@ def test_processes_started_by_a_notebook_do_not_outlive_it(tmp_path):
         left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
     assert res["done"] and res["cells"]["2"]["outputs"][0]["text"] == "done\n"
     assert left == []
+
+
+def test_monkeypatched_course_functions_are_restored_for_the_tests():
+    """If a learner replaces a qicourse function a hidden test calls, is it put back and reported?"""
+    limits = Limits(cell_timeout=10, notebook_timeout=30)
+    task = {"id": 0, "limits": limits.as_dict(), "cells": [
+        {"index": 0, "kind": "solution", "source": "import qicourse.paths\nqicourse.paths.datasets_dir = lambda: 'fake'"},
+        {"index": 1, "kind": "test", "source": "import qicourse.paths\nprint(qicourse.paths.datasets_dir.__name__)"},
+    ]}
+    with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
+        (_, res), = list(pool.run([task]))
+    assert res["cells"]["1"]["outputs"][0]["text"] == "datasets_dir\n"
+    events = [e for c in res["cells"].values() for e in c["events"] if e["kind"] == "protected"]
+    assert events and "qicourse.paths.datasets_dir" in events[0]["detail"]

@@ -8,7 +8,8 @@ would (stream, execute_result, display_data, error), so nbgrader's own scoring i
 Limits in the child: time per cell (SIGALRM, then SIGKILL from the worker), extra address space
 (RLIMIT_AS), file size (RLIMIT_FSIZE), total output bytes. Before every test cell, names the tests
 rely on (builtins, names bound by locked cells, `pandas.testing` and friends) are put back if the
-learner rebound them, and that is reported.
+learner rebound them (also the functions and classes of qicourse's own modules, which hidden
+tests call), and that is reported.
 """
 
 from __future__ import annotations
@@ -158,12 +159,34 @@ def make_shell(sink: _Outputs):
     return Shell(config=cfg)
 
 
-def _snapshot_modules() -> dict:
+def _course_modules() -> list[str]:
+    """Every qicourse module a notebook or a hidden test may use (not the grader itself)."""
+    import pkgutil
+
+    import qicourse
+
+    names = []
+    for info in pkgutil.walk_packages(qicourse.__path__, "qicourse."):
+        if any(part in info.name for part in (".grading", ".cli", ".demo", "__main__")):
+            continue
+        try:
+            __import__(info.name)
+        except Exception:  # a part still being written must not stop grading
+            continue
+        names.append(info.name)
+    return names
+
+
+def _snapshot_modules(course_modules: list[str]) -> dict:
     snap = {}
     for name in PROTECTED_MODULES:
         mod = sys.modules.get(name)
         if mod is not None:
             snap[name] = (mod, dict(vars(mod)))
+    for name in course_modules:  # functions and classes only: module-level caches may be rebound legitimately
+        mod = sys.modules[name]
+        snap[name] = (mod, {k: v for k, v in vars(mod).items()
+                            if callable(v) and not isinstance(v, type(sys)) and not k.startswith("__")})
     for modname, clsname in PROTECTED_CLASSES:
         mod = sys.modules.get(modname)
         cls = getattr(mod, clsname, None) if mod else None
@@ -239,15 +262,10 @@ class WarmRunner:
         import unittest  # noqa: F401
         import math  # noqa: F401
 
-        import qicourse  # noqa: F401
-        for optional in ("qicourse.data", "qicourse.charts", "qicourse.tools", "qicourse.widgets"):
-            try:
-                __import__(optional)
-            except Exception:  # a part still being written must not stop grading
-                pass
+        course_modules = _course_modules()
         self.sink = _Outputs(0)
         self.shell = make_shell(self.sink)
-        self.snapshot = _snapshot_modules()
+        self.snapshot = _snapshot_modules(course_modules)
         self.builtins_snapshot = dict(vars(builtins))
 
     # ---- in the child -------------------------------------------------------------------------
