@@ -302,7 +302,7 @@ class WarmRunner:
         fsize = int(limits["max_file_bytes"])
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
         _RESERVE.append(bytearray(16 << 20))  # freed when a MemoryError must be reported
-        if limits.get("memory_bytes"):
+        if limits.get("memory_bytes") and os.path.exists("/proc/self/statm"):  # Linux: limit above what is mapped now
             with open("/proc/self/statm") as fh:
                 vsz = int(fh.read().split()[0]) * resource.getpagesize()
             cap = vsz + int(limits["memory_bytes"])

@@ -1,4 +1,4 @@
-"""Execution where `os.fork` does not exist (Windows): nbgrader's own kernel-based Execute, one
+"""Execution where we do not fork (Windows, macOS): nbgrader's own kernel-based Execute, one
 notebook after another, each in a fresh kernel and temporary folder.
 
 Same interface as `sandbox.WorkerPool`, so `grade` and `check` keep one code path. There is no
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +18,15 @@ import nbformat
 
 
 def can_fork() -> bool:
-    return hasattr(os, "fork") and not os.environ.get("QICOURSE_NO_FORK")
+    """Warm forked workers on Linux; elsewhere nbgrader's kernels.
+
+    macOS can fork, but forking a process that has loaded system frameworks is unsafe there
+    (Python itself stopped doing it by default in 3.8), so it takes the kernel path unless
+    QICOURSE_FORK=1.
+    """
+    if os.environ.get("QICOURSE_NO_FORK") or not hasattr(os, "fork"):
+        return False
+    return not sys.platform.startswith("darwin") or bool(os.environ.get("QICOURSE_FORK"))
 
 
 class KernelRunner:
