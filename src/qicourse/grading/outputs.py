@@ -110,7 +110,11 @@ def export(assignment: str | None = None, *, course_dir: str | Path | None = Non
     course = open_course(course_dir)
     out = Path(out_dir) if out_dir else course.root / "exports"
     out.mkdir(parents=True, exist_ok=True)
-    assignments = [assignment] if assignment else course.assignments()
+    if assignment:
+        assignments = [assignment]
+    else:  # every assignment the gradebook knows (released at least once)
+        with course.gradebook() as gb:
+            assignments = sorted(a.name for a in gb.assignments)
     written: dict[str, Path] = {}
     for a in assignments:
         qids, rows = _rows(course, a)
