@@ -17,6 +17,7 @@ from qicourse.charts import (
     ihi_runs_limits,
     qic,
 )
+from qicourse.charts.runs import swed_eisenhart_runs_limits
 from qicourse.charts.rules import run_broken_by_centre, trend, two_of_three
 
 REF = Path(__file__).parent / "reference" / "charts"
@@ -89,19 +90,47 @@ def test_anhoej_vignette_24_points():
     assert anhoej_limits(24) == (8, 8)
 
 
-def test_ihi_runs_table_matches_enumeration():
+def test_swed_eisenhart_limits_match_enumeration():
     """Does the closed-form runs distribution give the brute-force limits for n = 10..20?"""
     for r in _csv("ihi_runs_limits.csv"):
-        assert ihi_runs_limits(int(r["n_useful"])) == (int(r["runs_min"]), int(r["runs_max"]))
+        assert swed_eisenhart_runs_limits(int(r["n_useful"])) == (int(r["runs_min"]), int(r["runs_max"]))
 
 
-def test_ihi_runs_published_row_16():
-    """Quality Digest 2008 prints 5-12 runs for 16 points: lower limit agrees, upper differs by one."""
-    row = [r for r in _csv("ihi_runs_limits.csv") if r["published_runs_min"]][0]
-    lo, hi = ihi_runs_limits(int(row["n_useful"]))
-    assert lo == int(row["published_runs_min"]) == 5
-    # exact 2.5 % upper tail is 13 (documented in the reference README); the print says 12
-    assert (hi, int(row["published_runs_max"])) == (13, 12)
+def test_ihi_runs_limits_are_the_published_ihi_table():
+    """Where a copy of the IHI table was found, its rows win over the exact computation (n = 11, 12)."""
+    published = _csv("ihi_runs_published.csv")
+    assert len(published) == 7
+    for r in published:
+        assert ihi_runs_limits(int(r["n_useful"])) == (int(r["runs_min"]), int(r["runs_max"])), r["n_useful"]
+    # the published table is more lenient than the exact 2.5 % tails at 11 and 12 points
+    assert swed_eisenhart_runs_limits(11) == (4, 9) and ihi_runs_limits(11) == (3, 10)
+    assert swed_eisenhart_runs_limits(12) == (4, 10) and ihi_runs_limits(12) == (3, 11)
+
+
+def test_ihi_runs_limits_outside_the_table_are_exact():
+    """Rows not found in a copy of the IHI table fall back to the exact Swed-Eisenhart limits."""
+    covered = {int(r["n_useful"]) for r in _csv("ihi_runs_published.csv")}
+    for r in _csv("ihi_runs_limits.csv"):
+        n = int(r["n_useful"])
+        if n not in covered:
+            assert ihi_runs_limits(n) == (int(r["runs_min"]), int(r["runs_max"]))
+
+
+def test_ihi_runs_row_16_is_5_to_13_not_quality_digest():
+    """16 useful points: 5-13 runs (Swed & Eisenhart); Quality Digest's 5-12 is Balestracci's own table.
+
+    Balestracci (Quality Digest, Oct 2008) pairs his table with runs of 8 and trends of 6, a
+    different rule set from Perla et al.'s shift of 6 and trend of 5. The published Swed-Eisenhart
+    critical values for 8 above and 8 below (Triola, Elementary Statistics, Table A-10: 4 and 14)
+    leave 5 to 13 runs as common cause, as the exact computation does.
+    """
+    assert ihi_runs_limits(16) == swed_eisenhart_runs_limits(16) == (5, 13)
+    signs = "++--+-+-+-+-+--+"  # 8 above, 8 below the median, 13 runs
+    y = np.array([10 + i / 10 if c == "+" else 1 + i / 10 for i, c in enumerate(signs)])
+    s = qic(y, rules="ihi").summary
+    assert (s["n_useful"], s["runs"], s["runs_signal"]) == (16, 13, False)  # a signal under the 5-12 print
+    s = qic(np.r_[y[:2], y[3:], y[2]], rules="ihi").summary  # move one low point to the end: 14 runs
+    assert (s["runs"], s["runs_rules"]) == (14, ["ihi_too_many_runs"])
 
 
 @pytest.mark.parametrize("case", MDC["shift"]["cases"])

@@ -16,7 +16,7 @@ rule set      rules (source)                             point on the centre lin
               2014; qicharts2 ``runs.analysis``                                                                as qicharts2 does)
 ``ihi``       3-sigma (control charts); shift 6+ on one  ignored: neither breaks     equal successive values   none by default
               side; trend 5+ up or down; too few/many    nor extends a shift, not    count once: a tie neither
-              runs (Swed-Eisenhart, 5 % two-sided).      counted in n useful         breaks nor extends
+              runs (IHI table; Swed-Eisenhart, 5 %).     counted in n useful         breaks nor extends
               Perla, Provost & Murray 2011
 ``mdc``       outside limits; 7-point trend; 2 of 3      breaks a 7-point run and    a tie breaks the trend    none by default, as the
               beyond 2 sigma on one side; 7 points on    spoils a 2-of-3 window      (6 differences of the     MDC Excel tools;

@@ -1,5 +1,7 @@
 """Regenerate anhoej_critical_values.csv and ihi_runs_limits.csv without using qicourse.
 
+ihi_runs_limits.csv holds the exact Swed-Eisenhart limits (2.5 % in each tail), not the IHI print.
+
 Independent of the package code on purpose: Anhøj limits from the definitions with exact
 fractions; IHI limits by brute-force enumeration of every arrangement of n1 points above and
 n2 below the median (n = 10..20), so the package's closed-form runs distribution is checked
@@ -65,15 +67,12 @@ def main():
             lr = round(log2(n)) + 3
             assert VIGNETTE_LONGEST[n] == UNAETTIE_UL[n]  # the two published tables agree
             f.write(f"{n},{lr},{crossings_min(n)},{VIGNETTE_LONGEST[n]},{VIGNETTE_CROSSINGS[n]}\n")
-    # Balestracci, Quality Digest (Oct 2008) "An Underrated Test for Run Charts", figure 2: 16 points -> 5-12 runs
-    published = {16: (5, 12)}
+    # exact limits only: the published IHI rows and their sources are in ihi_runs_published.csv
     with open(HERE / "ihi_runs_limits.csv", "w") as f:
-        f.write("n_useful,runs_min,runs_max,published_runs_min,published_runs_max\n")
+        f.write("n_useful,runs_min,runs_max\n")
         for n in range(10, 21):
             lo, hi = ihi_limits(n)
-            p = published.get(n, ("", ""))
-            f.write(f"{n},{lo},{hi},{p[0]},{p[1]}\n")
-
+            f.write(f"{n},{lo},{hi}\n")
 
 if __name__ == "__main__":
     main()
