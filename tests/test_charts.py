@@ -415,6 +415,24 @@ def test_plot_names_rules_in_legend_and_labels_axes(plt):
     assert type(ax.xaxis.get_major_formatter()).__name__ == "ConciseDateFormatter"
 
 
+def test_plot_legend_and_badges_fit_inside_a_saved_figure(plt):
+    """Saved with a plain savefig, is nothing (legend outside the axes, MDC badges) cut off?"""
+    from qicourse.charts import plot_qic
+
+    y = [5, 6, 4, 5, 7, 3, 5, 8, 9, 9, 8, 9, 9, 4, 6, 1, 2, 3, 4, 5, 6, 4, 5, 6]
+    res = qic(y, chart="i", rules="mdc", direction="decrease", target=3)
+    ax = plot_qic(res, style="mdc", title="Inpatient falls per week, elderly-care ward")
+    fig = ax.figure
+    fig.canvas.draw()
+    page = fig.bbox
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x1 <= page.x1 + 1 and legend.y1 <= page.y1 + 1
+    for text in ax.texts:  # the icon badges sit above the axes
+        box = text.get_window_extent()
+        assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1 and box.y1 <= page.y1 + 1
+        assert not box.overlaps(ax.title.get_window_extent())
+
+
 def test_mdc_style_draws_icons_and_colours(plt):
     """Does style='mdc' colour special causes in MDC colours and add the icon badges?"""
     from matplotlib.colors import to_hex

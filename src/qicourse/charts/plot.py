@@ -97,7 +97,7 @@ def plot_qic(
         raise ValueError("plot_qic needs the result of qic()")
     pts = result.points
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
+        _, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")  # room for the outside legend
     xv, is_date = _x_values(pts)
     handles: dict[str, Line2D] = {}
 
@@ -170,8 +170,8 @@ def plot_qic(
         step = max(1, len(pts) // 12)
         ax.set_xticks(xv[::step])
         ax.set_xticklabels([str(v) for v in pts["x"].to_numpy()[::step]], rotation=45, ha="right")
-    if title is not None:
-        ax.set_title(title)
+    if title is not None:  # in MDC style the title goes above the icon badges
+        ax.set_title(title, pad=22 if style == "mdc" else plt.rcParams["axes.titlepad"])
     if ylab is not None:
         ax.set_ylabel(ylab)
     if xlab is not None:
