@@ -415,6 +415,25 @@ def test_plot_names_rules_in_legend_and_labels_axes(plt):
     assert type(ax.xaxis.get_major_formatter()).__name__ == "ConciseDateFormatter"
 
 
+def test_plot_steps_limits_per_point_and_separates_phases(plt):
+    """Are varying p-chart limits drawn as steps through every point's own limit, per phase,
+    with a phase-change line between the phases?"""
+    from qicourse.charts import plot_qic
+
+    rng = np.random.default_rng(3)
+    n = rng.integers(20, 200, 30)
+    y = rng.binomial(n, np.r_[np.full(15, 0.3), np.full(15, 0.15)])
+    res = qic(y, n=n, chart="p", part=[15])
+    ax = plot_qic(res)
+    steps = [ln for ln in ax.get_lines() if ln.get_drawstyle() == "steps-mid"]
+    drawn_ucl = np.concatenate([ln.get_ydata() for ln in steps if np.allclose(ln.get_ydata(), res.points["ucl"].iloc[:15]) or np.allclose(ln.get_ydata(), res.points["ucl"].iloc[15:])])
+    assert len(drawn_ucl) == 30 and len(np.unique(np.round(drawn_ucl, 9))) > 2  # one step per point
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Phase change" in labels
+    separators = [ln for ln in ax.get_lines() if len(set(np.atleast_1d(ln.get_xdata()))) == 1 and len(ln.get_xdata()) == 2]
+    assert len(separators) == 1
+
+
 def test_plot_legend_and_badges_fit_inside_a_saved_figure(plt):
     """Saved with a plain savefig, is nothing (legend outside the axes, MDC badges) cut off?"""
     from qicourse.charts import plot_qic
