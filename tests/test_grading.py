@@ -264,3 +264,62 @@ def test_monkeypatched_course_functions_are_restored_for_the_tests():
     assert res["cells"]["1"]["outputs"][0]["text"] == "datasets_dir\n"
     events = [e for c in res["cells"].values() for e in c["events"] if e["kind"] == "protected"]
     assert events and "qicourse.paths.datasets_dir" in events[0]["detail"]
+
+
+def test_chart_facts_follow_the_rules_of_a_p_chart():
+    """Do the facts read from a learner's chart data name exactly the signals it shows (limits, Anhøj runs, trend)?"""
+    from qicourse.grading.facts import capstone_chart_facts, chart_signals
+
+    flat = [0.50, 0.52, 0.48, 0.51, 0.49] * 6  # alternating about the centre line: no signal
+    n = len(flat)
+    assert chart_signals(flat, [0.5] * n, [0.2] * n, [0.8] * n)["chart_signals"] == []
+    spike = flat[:10] + [0.95] + flat[11:]
+    assert chart_signals(spike, [0.5] * n, [0.2] * n, [0.8] * n)["chart_signals"] == ["outside_limits"]
+    step = flat[:12] + [0.6] * 18  # 18 points above: longer than round(log2 30) + 3 = 8, and few crossings
+    assert chart_signals(step, [0.5] * n, [0.2] * n, [0.8] * n)["chart_signals"] == ["crossings", "shift"]
+    rising = [0.30 + 0.01 * i for i in range(7)]
+    assert "trend" in chart_signals(rising, [0.33] * 7, [0.0] * 7, [1.0] * 7)["chart_signals"]
+    import pandas as pd
+
+    frame = pd.DataFrame({"p": step, "cl": 0.5, "lcl": 0.2, "ucl": 0.8})
+    assert capstone_chart_facts({"p_limits": frame})["chart_signals"] == ["crossings", "shift"]
+    assert capstone_chart_facts({}) is None
+    assert capstone_chart_facts({"p_limits": [1, 2, 3]}) is None
+    assert capstone_chart_facts({"p_limits": frame.rename(columns={"p": "proportion"})}) is None
+
+
+def test_worker_sends_facts_from_the_learners_variables():
+    """After the last cell, does the worker read the capstone chart facts from the learner's own `p_limits`?"""
+    limits = Limits(cell_timeout=10, notebook_timeout=30)
+    make = ("import pandas as pd\n"
+            "p_limits = pd.DataFrame({'p': [0.5, 0.52, 0.48, 0.51] * 3 + [0.95], 'cl': 0.5, 'lcl': 0.2, 'ucl': 0.8})")
+    tasks = [dict(_task(0, [make], limits), facts_probes=["capstone"]),
+             dict(_task(1, ["p_limits = 'not a table'"], limits), facts_probes=["capstone"]),
+             _task(2, [make], limits)]
+    with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
+        out = {t["id"]: res for t, res in pool.run(tasks)}
+    assert out[0]["facts"]["capstone"]["chart_signals"] == ["outside_limits"]
+    assert out[0]["facts"]["capstone"]["n_points"] == 13
+    assert out[1]["facts"] == {} and out[2]["facts"] == {}
+
+
+def test_legitimate_stream_swaps_are_never_flagged_and_output_is_still_captured():
+    """Code that replaces sys.stdout/stderr (redirect left open, widget capture, logging): no flag, later output kept?"""
+    limits = Limits(cell_timeout=10, notebook_timeout=30)
+    cells = [
+        ("locked", "import sys, io, contextlib\nprint('setup')"),
+        ("solution", "sys.stdout = io.StringIO()\nsys.stderr = io.StringIO()\nprint('swallowed')"),
+        ("solution", "keep = contextlib.redirect_stdout(io.StringIO())\nkeep.__enter__()"),
+        ("solution", "import ipywidgets, logging\nout = ipywidgets.Output()\nwith out:\n    print('in widget')\n"
+                     "logging.basicConfig()\nlogging.warning('logged')"),
+        ("test", "print('test out')\nprint('test err', file=sys.stderr)\nassert True"),
+        ("locked", "print('after')"),
+    ]
+    task = {"id": 0, "limits": limits.as_dict(),
+            "cells": [{"index": i, "kind": k, "source": src} for i, (k, src) in enumerate(cells)]}
+    with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
+        (_, res), = list(pool.run([task]))
+    assert res["done"] and all(c["events"] == [] for c in res["cells"].values()), res["cells"]
+    text = lambda i: "".join(o.get("text", "") for o in res["cells"][str(i)]["outputs"])  # noqa: E731
+    assert "logged" in text(3)
+    assert text(4) == "test out\ntest err\n" and text(5) == "after\n"

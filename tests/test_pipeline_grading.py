@@ -154,9 +154,25 @@ def test_export_feedback_and_report(graded, tmp_path):
     assert moodle[0][:3] == ["Email address", "ID number", "fx_ward"]
     canvas = list(csv.reader(open(out["fx_ward canvas"])))
     assert canvas[1][0] == "Points Possible" and canvas[0][-1] == "fx_ward"
-    files = feedback("fx_ward", course_dir=graded["course"].root)
-    full_fb = next(f for f in files if f.parent.parent.name == graded["full"]).read_text()
+    course, full = graded["course"], graded["full"]
+    files = feedback("fx_ward", course_dir=course.root)
+    full_fb = next(f for f in files if f.parent.parent.name == full).read_text()
     assert "Write-up feedback" in full_fb and "Provisional" in full_fb and "Grading note" not in full_fb
+    assert "Write-up 'writeup_aim': provisional" in full_fb and "confirmed by your educator</h3>" not in full_fb
+    with course.gradebook() as gb:  # an educator confirms the write-up mark in formgrader
+        g = gb.find_grade("writeup_aim", "fx_ward", "fx_ward", full)
+        g.manual_score, g.needs_manual_grade = 2.5, False
+        gb.db.commit()
+    try:
+        files = feedback("fx_ward", course_dir=course.root)
+    finally:
+        with course.gradebook() as gb:
+            g = gb.find_grade("writeup_aim", "fx_ward", "fx_ward", full)
+            g.manual_score, g.needs_manual_grade = None, True
+            gb.db.commit()
+    full_fb = next(f for f in files if f.parent.parent.name == full).read_text()
+    assert "Write-up 'writeup_aim': 2.5/3, confirmed by your educator</h3>" in full_fb
+    assert "Write-up 'writeup_aim': provisional" not in full_fb
     loop_fb = next(f for f in files if f.parent.parent.name == loop).read_text()
     assert "Grading note (qicourse): flagged" in loop_fb and "timeout in cell" in loop_fb
     page = report("fx_ward", course_dir=graded["course"].root, out_dir=tmp_path).read_text()
@@ -217,13 +233,39 @@ def test_every_course_assignment_grades_solution_full_and_blank_zero(tmp_path):
                             ("blank", nbformat.read(rel, as_version=4))):
             (course_dir / "submitted" / student / a).mkdir(parents=True)
             nbformat.write(nb, str(course_dir / "submitted" / student / a / src.name))
-        run = grade(a, course_dir=course_dir, workers=2, progress=False, mark_writeups=False)
+        run = grade(a, course_dir=course_dir, workers=2, progress=False, mark_writeups=a == "m8_capstone")
         res = {r.student: r for r in run.results}
+        if a == "m8_capstone":  # the report is marked with facts from the learner's own chart data
+            facts = res["solved"].facts["capstone"]
+            assert facts["chart_signals"] == _solution_chart_signals(), facts
+            from qicourse.grading.course import open_course
+            from qicourse.grading.writeups import load_writeups
+
+            record = load_writeups(open_course(course_dir), a, "solved")["capstone_report"]
+            assert record["facts"] == facts and record["points"] == record["max_points"]
         auto = lambda r: [q for q in r.questions if not q["needs_manual_grade"]]  # noqa: E731
         assert res["solved"].status == "ok", (a, res["solved"].reasons)
         assert all(q["score"] == q["max_score"] for q in auto(res["solved"])), (a, auto(res["solved"]))
         assert res["blank"].status == "ok", (a, res["blank"].reasons)
         assert all(q["score"] == 0 for q in auto(res["blank"])), (a, auto(res["blank"]))
+
+
+def _solution_chart_signals() -> list[str]:
+    """What `qicourse.charts.qic` finds on the capstone's p chart (frozen on the baseline), in the rubric's names."""
+    import pandas as pd
+
+    from qicourse.charts import qic
+    from qicourse.data import load, truth
+
+    s = load("sepsis")
+    week = s["trigger_time"].dt.to_period("W-SUN").dt.start_time
+    n = s.groupby(week).size()
+    within = (s["minutes_to_antibiotics"] <= 60).groupby(week).sum()
+    k = int((n.index < pd.Timestamp(truth("sepsis")["pdsa_cycles"][0]["date"])).sum())
+    summary = qic(within.to_numpy(), n.to_numpy(), chart="p", freeze=k).summary
+    names = {"anhoej_long_run": "shift", "anhoej_few_crossings": "crossings"}
+    found = {names[r] for r in summary["runs_rules"]} | ({"outside_limits"} if summary["n_outside_limits"] else set())
+    return sorted(found)
 
 
 def test_formgrader_sees_every_graded_submission(graded):

@@ -50,6 +50,8 @@ class SubmissionResult:
     """time spent running the notebook's own cells"""
     sandbox: str = ""
     timestamp: str | None = None
+    facts: dict = field(default_factory=dict)
+    """{rubric id: facts from the learner's own variables} for write-up marking (see grading.facts)"""
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -308,6 +310,7 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
         if missing:
             raise ValueError(f"No submission of {assignment} for: {', '.join(missing)}")
     ag = _Autograder(course, assignment)
+    probes = _facts_probes(release_nbs.values(), rubric_lookup) if mark_writeups else []
 
     todo, skipped = [], []
     for student, nbs in subs.items():
@@ -370,7 +373,7 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
                 code_idx = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
                 pending[next_id] = (res, nb, code_idx)
                 writer[0] += time.perf_counter() - t_prep
-                yield {"id": next_id, "limits": limits.as_dict(), "render_figures": render_figures,
+                yield {"id": next_id, "limits": limits.as_dict(), "render_figures": render_figures, "facts_probes": probes,
                        "notebook_name": f"{nb_id}.ipynb", "notebook_json": nbformat.writes(nb),
                        "cells": [{"index": i, "source": nb.cells[i].source, "kind": _kind(nb.cells[i])} for i in code_idx]}
                 next_id += 1
@@ -384,6 +387,7 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
             res, nb, code_idx = pending.pop(task["id"])
             res.sandbox = out.get("sandbox", sandbox)
             res.seconds = float(out.get("seconds", 0))
+            res.facts = out.get("facts") or {}
             res.cells_seconds = round(sum(float(c.get("seconds", 0)) for c in out.get("cells", {}).values()), 4)
             rss = max(rss, float(out.get("worker_rss_mb") or 0))
             child_rss = max(child_rss, float(out.get("child_rss_mb") or 0))
@@ -407,7 +411,8 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
     if mark_writeups:
         from qicourse.grading.writeups import mark_writeups as _mark
 
-        _mark(course, assignment, [r.student for r in results if r.status != "error"], rubric_lookup=rubric_lookup)
+        _mark(course, assignment, [r.student for r in results if r.status != "error"], rubric_lookup=rubric_lookup,
+              facts={r.student: r.facts for r in results})
     for res in results:
         if res.status != "error":
             res.score, res.max_score, res.questions = _scores(course, assignment, res.student, res.notebook)
@@ -419,6 +424,25 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
     return GradeRun(results=results, skipped=skipped, seconds=time.perf_counter() - t0, workers=pool.n,
                     sandbox=sandbox, worker_startup_seconds=startup, worker_rss_mb=rss, child_rss_mb=child_rss,
                     writer_seconds=round(writer[0], 3))
+
+
+def _facts_probes(release_nbs, rubric_lookup) -> list[str]:
+    """Ids of the rubrics marking this assignment's write-ups that read facts from the learner's notebook."""
+    from qicourse.grading.facts import PROBES
+    from qicourse.grading.writeups import default_rubric_lookup
+
+    lookup = rubric_lookup or default_rubric_lookup()
+    if lookup is None:
+        return []
+    found = []
+    for nb in release_nbs:
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and meta.get("solution") and cell.cell_type == "markdown":
+                rubric = lookup(meta.get("grade_id"))
+                if rubric is not None and rubric.id in PROBES and rubric.id not in found:
+                    found.append(rubric.id)
+    return found
 
 
 def _max_score(course: Course, assignment: str) -> float:

@@ -14,7 +14,7 @@ import yaml
 from qicourse.grading.autograde import load_results
 from qicourse.grading.course import open_course
 from qicourse.paths import repo_root
-from qicourse.grading.writeups import load_writeups, writeups_html
+from qicourse.grading.writeups import confirmed_scores, load_writeups, writeups_html
 
 
 def feedback(assignment: str, *, course_dir: str | Path | None = None) -> list[Path]:
@@ -24,6 +24,7 @@ def feedback(assignment: str, *, course_dir: str | Path | None = None) -> list[P
     if not result["success"]:
         raise ValueError(f"nbgrader generate_feedback failed:\n{result['log']}{result.get('error', '')}")
     results = load_results(course, assignment)
+    confirmed = confirmed_scores(course, assignment)
     files = []
     for path in sorted((course.root / "feedback").glob(f"*/{assignment}/*.html")):
         student = path.parent.parent.name
@@ -32,7 +33,7 @@ def feedback(assignment: str, *, course_dir: str | Path | None = None) -> list[P
         wu = load_writeups(course, assignment, student)
         if wu:
             extra.append("<div style='border:1px solid #999;padding:8px;margin:8px'><h2>Write-up feedback</h2>"
-                         f"{writeups_html(wu)}</div>")
+                         f"{writeups_html(wu, confirmed.get(student))}</div>")
         if extra:
             text = path.read_text(encoding="utf-8")
             block = "\n".join(extra)

@@ -97,6 +97,7 @@ def run_task(runner, task: dict, work_root: str) -> dict:
     cells: dict[int, dict] = {}
     buf = b""
     done, fatal, killed = False, None, None
+    facts: dict = {}
     cell_started = time.perf_counter()
     deadline = started + float(limits["notebook_timeout"])
     cell_grace = float(limits["cell_timeout"]) + float(limits.get("kill_grace", 5))
@@ -125,6 +126,8 @@ def run_task(runner, task: dict, work_root: str) -> dict:
                 fatal = "the grading channel was corrupted by the notebook"
             elif msg.get("done"):
                 done = True
+            elif isinstance(msg.get("facts"), dict):
+                facts = msg["facts"]
             elif "fatal" in msg:
                 fatal = str(msg["fatal"])
             elif "cell" in msg:
@@ -144,7 +147,7 @@ def run_task(runner, task: dict, work_root: str) -> dict:
     shutil.rmtree(workdir, ignore_errors=True)
     return {
         "id": task["id"], "cells": cells, "done": done and not killed, "fatal": fatal, "killed": killed,
-        "exit": exit_info, "seconds": round(time.perf_counter() - started, 4),
+        "exit": exit_info, "seconds": round(time.perf_counter() - started, 4), "facts": facts,
     }
 
 

@@ -27,16 +27,19 @@ def default_rubric_lookup():
     return rubric_for_grade_id
 
 
-def mark_text(rubric, text: str, max_points: float) -> dict:
-    """Mark one answer; scale to the cell's points. Returns a JSON-able record (never raises on learner text)."""
+def mark_text(rubric, text: str, max_points: float, facts: dict | None = None) -> dict:
+    """Mark one answer (with facts from the learner's notebook, if any); scale to the cell's points.
+
+    Returns a JSON-able record; never raises on learner text.
+    """
     from qicourse.rubric import mark_answer
 
-    result = mark_answer(rubric, text or "")
+    result = mark_answer(rubric, text or "", facts)
     scale = (float(max_points) / result.max_points) if result.max_points else 0.0
     return {
         "points": round(result.points * scale, 2), "max_points": float(max_points),
         "rubric_points": result.points, "rubric_max_points": result.max_points,
-        "markdown": result.to_markdown(), "html": result.to_html(),
+        "markdown": result.to_markdown(), "html": result.to_html(), "facts": facts,
     }
 
 
@@ -53,8 +56,12 @@ def writeups_path(course: Course, assignment: str, student: str) -> Path:
     return course.qicourse_dir / "writeups" / assignment / f"{student}.json"
 
 
-def mark_writeups(course: Course, assignment: str, students: list[str], *, rubric_lookup=None) -> int:
-    """Mark every write-up that has a rubric; returns how many answers were marked."""
+def mark_writeups(course: Course, assignment: str, students: list[str], *, rubric_lookup=None,
+                  facts: dict[str, dict] | None = None) -> int:
+    """Mark every write-up that has a rubric; returns how many answers were marked.
+
+    `facts` maps a student to {rubric id: facts from their own notebook} (see `grading.facts`).
+    """
     base_lookup = rubric_lookup or default_rubric_lookup()
     if base_lookup is None:
         return 0
@@ -84,7 +91,7 @@ def mark_writeups(course: Course, assignment: str, students: list[str], *, rubri
                         continue
                     if not grade.needs_manual_grade and grade.manual_score is None:
                         continue  # nbgrader already scored it: the answer was left as released (no response)
-                    rec = mark_text(rubric, text, points)
+                    rec = mark_text(rubric, text, points, ((facts or {}).get(student) or {}).get(rubric.id))
                     records[grade_id] = rec
                     grade.auto_score = rec["points"]
                     grade.needs_manual_grade = grade.manual_score is None
@@ -103,9 +110,28 @@ def load_writeups(course: Course, assignment: str, student: str) -> dict:
     return json.loads(p.read_text()) if p.is_file() else {}
 
 
-def writeups_html(records: dict) -> str:
+def confirmed_scores(course: Course, assignment: str) -> dict[str, dict[str, float]]:
+    """{student: {grade id: the educator's manual score}} for every cell of `assignment` a person has marked."""
+    out: dict[str, dict[str, float]] = {}
+    with course.gradebook() as gb:
+        for sub in gb.find_assignment(assignment).submissions:
+            for snb in sub.notebooks:
+                for g in snb.grades:
+                    if g.manual_score is not None:
+                        out.setdefault(sub.student.id, {})[g.name] = float(g.manual_score)
+    return out
+
+
+def writeups_html(records: dict, confirmed: dict[str, float] | None = None) -> str:
+    """The rubric tables; a write-up the educator has marked shows their score as confirmed."""
     parts = []
     for grade_id, rec in records.items():
-        parts.append(f"<h3>Write-up '{html.escape(grade_id)}': provisional {rec['points']:g}/{rec['max_points']:g}</h3>"
-                     f"<p><em>{html.escape(PROVISIONAL_PREFIX)}.</em></p>{rec['html']}")
+        gid = html.escape(grade_id)
+        if confirmed and grade_id in confirmed:
+            parts.append(f"<h3>Write-up '{gid}': {confirmed[grade_id]:g}/{rec['max_points']:g}, confirmed by your educator</h3>"
+                         f"<p><em>Your educator's mark replaces the automatic marker's provisional "
+                         f"{rec['points']:g}/{rec['max_points']:g}; its reading is kept below for reference.</em></p>{rec['html']}")
+        else:
+            parts.append(f"<h3>Write-up '{gid}': provisional {rec['points']:g}/{rec['max_points']:g}</h3>"
+                         f"<p><em>{html.escape(PROVISIONAL_PREFIX)}.</em></p>{rec['html']}")
     return "\n".join(parts)
