@@ -26,6 +26,10 @@ def _hidden_and_solution_text(source: Path) -> list[str]:
     """Lines that must never reach learners: solution code and hidden tests (non-trivial lines only)."""
     secret, public = [], set()
     for cell in nbformat.read(source, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("solution"):  # a model written answer: all of it is secret
+            secret += [ln.strip() for ln in cell.source.splitlines() if len(ln.strip()) > 12 and ln.strip() != "YOUR ANSWER HERE"]
+            continue
         inside = False
         for line in cell.source.splitlines():
             if "### BEGIN SOLUTION" in line or "### BEGIN HIDDEN TESTS" in line or "### BEGIN MARK SCHEME" in line:
@@ -73,14 +77,15 @@ def test_committed_exercises_match_solutions_and_leak_nothing(tmp_path):
     release(assignments, course_dir=tmp_path / "c", solutions_dir=REPO / "solutions", exercises_dir=tmp_path / "ex")
     for a in assignments:
         fresh = sorted(p.name for p in (tmp_path / "ex" / a).iterdir())
-        committed = sorted(p.name for p in (REPO / "exercises" / a).iterdir() if p.name != ".ipynb_checkpoints")
+        committed = sorted(p.name for p in (REPO / "exercises" / a).iterdir()  # not git-ignored `check` reports
+                           if p.name != ".ipynb_checkpoints" and not p.name.endswith(".check.html"))
         assert fresh == committed, f"exercises/{a} drifted from solutions/{a}: run `qicourse release {a}`"
         for name in fresh:
             assert filecmp.cmp(tmp_path / "ex" / a / name, REPO / "exercises" / a / name, shallow=False), \
                 f"exercises/{a}/{name} drifted from solutions/: run `qicourse release {a}`"
         secrets = [line for nb in (REPO / "solutions" / a).glob("*.ipynb") for line in _hidden_and_solution_text(nb)]
         for f in (REPO / "exercises" / a).rglob("*"):
-            if f.is_file():
+            if f.is_file() and not f.name.endswith(".check.html"):
                 text = f.read_text(errors="replace")
                 assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "MARK SCHEME" not in text
                 lines = ({ln.strip() for c in nbformat.read(f, as_version=4).cells for ln in c.source.splitlines()}
@@ -304,14 +309,16 @@ def test_worker_sends_facts_from_the_learners_variables():
 
 
 def test_legitimate_stream_swaps_are_never_flagged_and_output_is_still_captured():
-    """Code that replaces sys.stdout/stderr (redirect left open, widget capture, logging): no flag, later output kept?"""
+    """Code that replaces sys.stdout/stderr (redirect left open, widget capture, logging) or uses a temporary
+    file: no flag, and later cells' output still kept?"""
     limits = Limits(cell_timeout=10, notebook_timeout=30)
     cells = [
         ("locked", "import sys, io, contextlib\nprint('setup')"),
         ("solution", "sys.stdout = io.StringIO()\nsys.stderr = io.StringIO()\nprint('swallowed')"),
         ("solution", "keep = contextlib.redirect_stdout(io.StringIO())\nkeep.__enter__()"),
         ("solution", "import ipywidgets, logging\nout = ipywidgets.Output()\nwith out:\n    print('in widget')\n"
-                     "logging.basicConfig()\nlogging.warning('logged')"),
+                     "logging.basicConfig()\nlogging.warning('logged')\n"
+                     "import tempfile\nwith tempfile.NamedTemporaryFile() as fh:\n    fh.write(b'scratch')"),
         ("test", "print('test out')\nprint('test err', file=sys.stderr)\nassert True"),
         ("locked", "print('after')"),
     ]
@@ -323,3 +330,18 @@ def test_legitimate_stream_swaps_are_never_flagged_and_output_is_still_captured(
     text = lambda i: "".join(o.get("text", "") for o in res["cells"][str(i)]["outputs"])  # noqa: E731
     assert "logged" in text(3)
     assert text(4) == "test out\ntest err\n" and text(5) == "after\n"
+
+
+def test_names_bound_by_locked_cells_are_restored_before_tests():
+    """If a learner rebinds a helper the locked set-up cell defined (and a hidden test uses), is it put back and reported?"""
+    limits = Limits(cell_timeout=10, notebook_timeout=30)
+    task = {"id": 0, "limits": limits.as_dict(), "cells": [
+        {"index": 0, "kind": "locked", "source": "from pandas.testing import assert_series_equal\nexpected = 42"},
+        {"index": 1, "kind": "solution", "source": "assert_series_equal = lambda *a, **k: None\nexpected = 0"},
+        {"index": 2, "kind": "test", "source": "print(assert_series_equal.__module__, expected)"},
+    ]}
+    with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
+        (_, res), = list(pool.run([task]))
+    assert res["cells"]["2"]["outputs"][0]["text"] == "pandas.testing 42\n"
+    events = [e for e in res["cells"]["2"]["events"] if e["kind"] == "protected"]
+    assert events and set(events[0]["detail"]) == {"assert_series_equal", "expected"}

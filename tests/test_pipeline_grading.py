@@ -207,6 +207,8 @@ def test_check_gives_learner_feedback_without_test_code(graded, tmp_path):
     ok = check_notebook(full, "fx_ward", solutions_dir=FX / "solutions", datasets_dir=FX / "datasets",
                         rubric_lookup=_rubric_lookup)
     assert ok.all_passed and ok.score == 5 and ok.max_score == 5 and "writeup_aim" in ok.writeups
+    for shown in (ok.to_text(), ok.to_html()):  # the learner sees the rubric table, marked as provisional
+        assert "provisional" in shown and "Numeric target" in shown
     blank = graded["course"].root / "release" / "fx_ward" / "fx_ward.ipynb"
     bad = check_notebook(blank, "fx_ward", solutions_dir=FX / "solutions", datasets_dir=FX / "datasets")
     assert not bad.all_passed and bad.score == 0

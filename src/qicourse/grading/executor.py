@@ -296,6 +296,10 @@ class WarmRunner:
         os.chdir(task["workdir"])
         os.environ.update(task.get("env", {}))
         os.environ["HOME"] = task["workdir"]
+        os.environ["TMPDIR"] = task["workdir"]  # temporary files stay in the notebook's own (throwaway) folder
+        import tempfile
+
+        tempfile.tempdir = task["workdir"]
         os.environ["NBGRADER_EXECUTION"] = "autograde"
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writing past the limit raises OSError instead
         signal.signal(signal.SIGINT, signal.default_int_handler)
