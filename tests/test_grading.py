@@ -345,3 +345,28 @@ def test_names_bound_by_locked_cells_are_restored_before_tests():
     assert res["cells"]["2"]["outputs"][0]["text"] == "pandas.testing 42\n"
     events = [e for e in res["cells"]["2"]["events"] if e["kind"] == "protected"]
     assert events and set(events[0]["detail"]) == {"assert_series_equal", "expected"}
+
+
+def test_tampering_with_the_grading_shell_is_undone_and_reported():
+    """Can learner code stop hidden tests running or their failures being recorded? (It must not.)"""
+    limits = Limits(cell_timeout=10, notebook_timeout=30)
+    attacks = {
+        "run_cell": "get_ipython().run_cell = lambda *a, **k: None",
+        "class": "from IPython.core.interactiveshell import InteractiveShell\nInteractiveShell.run_cell = lambda *a, **k: None",
+        "traceback": "ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\nip._showtraceback = lambda *a, **k: None",
+        "ast": "import ast\nclass T(ast.NodeTransformer):\n    def visit_Assert(self, node):\n        return ast.Pass()\n"
+               "get_ipython().ast_transformers.append(T())",
+        "input": "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])",
+        "custom_exc": "get_ipython().set_custom_exc((AssertionError,), lambda *a, **k: None)",
+        "sink": "import gc, qicourse.grading.executor as ex\nfor o in gc.get_objects():\n"
+                "    if isinstance(o, ex._Outputs):\n        o.add = lambda output: None",
+    }
+    tasks = [{"id": i, "limits": limits.as_dict(), "cells": [
+        {"index": 0, "kind": "solution", "source": src},
+        {"index": 1, "kind": "test", "source": "assert False, 'hidden test failed'"}]} for i, src in enumerate(attacks.values())]
+    with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
+        out = {t["id"]: res for t, res in pool.run(tasks)}
+    for i, name in enumerate(attacks):
+        res = out[i]
+        assert [o.get("ename") for o in res["cells"]["1"]["outputs"]] == ["AssertionError"], (name, res["cells"])
+        assert any(e["kind"] == "protected" for e in res["cells"]["0"]["events"]), (name, res["cells"]["0"])

@@ -113,6 +113,10 @@ def hostile(kind: str, source_nb, release_nb, *, secrets: list[str] = (), write_
             "builtins.isinstance = lambda *a: True",
             "def len(x):\n    return 0",
             "builtins.abs = lambda x: 0",
+            "import ast",  # and stop the hidden tests from running at all
+            "class DropAsserts(ast.NodeTransformer):\n    def visit_Assert(self, node):\n        return ast.Pass()",
+            "get_ipython().ast_transformers.append(DropAsserts())",
+            "get_ipython().run_cell = lambda *a, **k: None",
         ]))
     raise ValueError(f"unknown hostile kind {kind!r}")
 

@@ -214,6 +214,57 @@ def _restore_modules(snap: dict) -> list[str]:
     return changed
 
 
+#: shell attributes that decide what runs and what is recorded; replacing one is tampering
+MACHINERY_NAMES = frozenset({
+    "custom_exceptions", "CustomTB", "InteractiveTB", "SyntaxTB", "ast_transformers", "input_transformers_post",
+    "input_transformer_manager", "displayhook", "display_pub", "display_formatter", "compile"})
+
+
+def _snapshot_machinery(shell, objects) -> dict:
+    """The grading shell and output capture as they are before learner code: classes, instance state, hook lists.
+
+    Learner code runs in this process, so it could otherwise stop test cells from running or their
+    failures from being recorded (`get_ipython().run_cell = ...`, an AST transformer dropping asserts,
+    `set_custom_exc`, patching the output sink) and every hidden test would pass.
+    """
+    classes, instances, lists = {}, {}, {}
+    for obj in (shell, shell.displayhook, shell.display_pub, *objects):
+        for cls in type(obj).__mro__:
+            if cls is not object:
+                classes[f"{cls.__module__}.{cls.__qualname__}"] = (cls, dict(vars(cls)))
+        instances[type(obj).__name__] = (obj, dict(vars(obj)), dict(getattr(obj, "_trait_values", {})))
+    manager = shell.input_transformer_manager
+    for label, lst in (("ast_transformers", shell.ast_transformers),
+                       ("input_transformers_post", shell.input_transformers_post),
+                       *((f"input_transformer_manager.{n}", getattr(manager, n)) for n in
+                         ("cleanup_transforms", "line_transforms", "token_transformers") if hasattr(manager, n))):
+        lists[label] = (lst, list(lst))
+    return {"classes": classes, "instances": instances, "lists": lists}
+
+
+def _restore_machinery(snap: dict) -> list[str]:
+    """Undo learner changes to the grading machinery; return what was changed."""
+    changed = _restore_modules(snap["classes"])
+    for label, (obj, saved, traits) in snap["instances"].items():
+        current = vars(obj)
+        for key in [k for k in current if k not in saved]:  # an instance attribute over a method
+            value = current[key]
+            own = getattr(value, "__self__", None) is obj and getattr(value, "__func__", None) is getattr(type(obj), key, None)
+            if key in MACHINERY_NAMES or (callable(value) and hasattr(type(obj), key) and not own):
+                changed.append(f"{label}.{key}")
+                delattr(obj, key)
+        for store, old in ((current, saved), (getattr(obj, "_trait_values", {}), traits)):
+            for key in MACHINERY_NAMES & old.keys():
+                if store.get(key, _MISSING) is not old[key]:
+                    changed.append(f"{label}.{key}")
+                    store[key] = old[key]
+    for label, (lst, saved) in snap["lists"].items():
+        if len(lst) != len(saved) or any(a is not b for a, b in zip(lst, saved)):
+            changed.append(label)
+            lst[:] = saved
+    return changed
+
+
 _MISSING = object()
 _RESERVE: list[bytearray] = []
 _ACCESS: list[str] = []
@@ -341,6 +392,7 @@ class WarmRunner:
             raise CellTimeoutError(f"cell exceeded the {cell_timeout:g} s time limit")
 
         signal.signal(signal.SIGALRM, on_alarm)
+        machinery = _snapshot_machinery(shell, (sink, *self.streams))
         for cell in task["cells"]:
             sink.cell = []
             events = []
@@ -351,7 +403,7 @@ class WarmRunner:
             kind = cell["kind"]
             hidden: dict[str, object] = {}
             if kind == "test":
-                changed = _restore_modules(self.snapshot)
+                changed = _restore_modules(self.snapshot) + _restore_machinery(machinery)
                 for name, value in protected.items():
                     if shell.user_ns.get(name, _MISSING) is not value:
                         changed.append(name)
@@ -379,7 +431,7 @@ class WarmRunner:
             if any(o["output_type"] == "error" and o["ename"] == "MemoryError" for o in sink.cell):
                 events.append({"kind": "memory", "detail": "memory limit reached"})
             shell.user_ns.update(hidden)
-            undone = _restore_modules(self.snapshot)  # also keeps this grading process itself intact
+            undone = _restore_modules(self.snapshot) + _restore_machinery(machinery)  # keeps grading itself intact
             if undone:
                 events.append({"kind": "protected", "detail": sorted(set(undone))})
             if before is not None:
@@ -402,6 +454,7 @@ class WarmRunner:
             from qicourse.grading.facts import run_probes
 
             _restore_modules(self.snapshot)
+            _restore_machinery(machinery)
             signal.setitimer(signal.ITIMER_REAL, cell_timeout)
             try:
                 facts = run_probes(task["facts_probes"], dict(shell.user_ns))
