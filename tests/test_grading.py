@@ -333,11 +333,13 @@ def test_legitimate_stream_swaps_are_never_flagged_and_output_is_still_captured(
 
 
 def test_names_bound_by_locked_cells_are_restored_before_tests():
-    """If a learner rebinds a helper the locked set-up cell defined (and a hidden test uses), is it put back and reported?"""
+    """If a learner rebinds a helper the locked set-up cell defined (and a hidden test uses), is it put back and
+    reported, while re-running a set-up line (an equal value) is not reported?"""
     limits = Limits(cell_timeout=10, notebook_timeout=30)
+    setup = "import pandas\nfalls = pandas.DataFrame({'a': [1, 2]})\nrate = 0.5\n"
     task = {"id": 0, "limits": limits.as_dict(), "cells": [
-        {"index": 0, "kind": "locked", "source": "from pandas.testing import assert_series_equal\nexpected = 42"},
-        {"index": 1, "kind": "solution", "source": "assert_series_equal = lambda *a, **k: None\nexpected = 0"},
+        {"index": 0, "kind": "locked", "source": setup + "from pandas.testing import assert_series_equal\nexpected = 42"},
+        {"index": 1, "kind": "solution", "source": setup + "assert_series_equal = lambda *a, **k: None\nexpected = 0"},
         {"index": 2, "kind": "test", "source": "print(assert_series_equal.__module__, expected)"},
     ]}
     with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
