@@ -24,6 +24,7 @@ WRITEUPS = {
 def run_demo(*, out_dir: str | Path | None = None, assignments: list[str] | None = None, students: int = 30,
              workers: int | None = None) -> dict[str, Path]:
     """Run the demo; return where the outputs are."""
+    from qicourse.data import build_all
     from qicourse.grading import Limits, collect, export, feedback, grade, release, report, setup_course
     from qicourse.grading.cohort import fabricate
     from qicourse.paths import repo_root
@@ -31,13 +32,8 @@ def run_demo(*, out_dir: str | Path | None = None, assignments: list[str] | None
     root = repo_root()
     out = Path(out_dir) if out_dir else root / "demo-output"
     t0 = time.perf_counter()
-    try:
-        from qicourse.data import build_all
-    except ImportError:
-        build_all = None
-    if build_all is not None:
-        print("building the synthetic ward datasets ...")
-        build_all()
+    print("building the synthetic ward datasets ...")
+    build_all()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
