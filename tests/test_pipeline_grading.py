@@ -179,6 +179,36 @@ def test_export_feedback_and_report(graded, tmp_path):
     assert "data:image/png;base64" in page and "invalid JSON" in page and "falls_rate_test" in page
 
 
+def test_feedback_in_parallel_matches_one_worker_and_survives_a_bad_learner(graded):
+    """Do 2 feedback workers write byte-identical pages to 1, with a progress line, and does one learner's
+    broken graded notebook give a failure for that learner only?"""
+    import io
+
+    course = graded["course"]
+
+    def run(workers):
+        out = io.StringIO()
+        files = feedback("fx_ward", course_dir=course.root, workers=workers, stream=out)
+        return files, {f: f.read_bytes() for f in files}, out.getvalue()
+
+    one, pages_one, _ = run(1)
+    two, pages_two, progress = run(2)
+    n = len(graded["kinds"]) + len(graded["partly"]) - 3  # the three ungradable submissions get no page
+    assert len(pages_one) == n and not one.failures and not two.failures
+    assert pages_two == pages_one
+    assert f"feedback: {n}/{n} done, 0 with problems, ~0 s left" in progress
+    bad = course.root / "autograded" / graded["full"] / "fx_ward" / "fx_ward.ipynb"
+    saved = bad.read_bytes()
+    try:
+        bad.write_text("{ not a notebook")
+        broken, pages, progress = run(2)
+    finally:
+        bad.write_bytes(saved)
+    assert list(broken.failures) == [graded["full"]] and "Notebook does not appear to be JSON" in broken.failures[graded["full"]]
+    assert pages == {f: b for f, b in pages_one.items() if f.parent.parent.name != graded["full"]}
+    assert f"feedback: {n}/{n} done, 1 with problems" in progress
+
+
 def test_scores_match_plain_nbgrader(graded, tmp_path):
     """Does plain `nbgrader autograde` give the same score per cell on ordinary submissions?"""
     course = graded["course"]

@@ -46,9 +46,11 @@ def _grade(args) -> int:
 def _feedback(args) -> int:
     from qicourse.grading import feedback
 
-    files = feedback(args.assignment, course_dir=args.course_dir)
+    files = feedback(args.assignment, course_dir=args.course_dir, workers=args.workers)
     print(f"feedback written for {len(files)} learner(s), e.g. {files[0] if files else '-'}")
-    return 0
+    for student, why in sorted(files.failures.items()):
+        print(f"  {student}: no feedback: {why}")
+    return 1 if files.failures else 0
 
 
 def _export(args) -> int:
@@ -104,8 +106,9 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
     p.add_argument("--student", action="append", metavar="ID", help="only this student (repeatable)")
     course_opt(p)
-    p = add("feedback", _feedback, "HTML feedback per learner (with rubric feedback)")
+    p = add("feedback", _feedback, "HTML feedback per learner (with rubric feedback), in parallel processes")
     p.add_argument("assignment")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: number of cores)")
     course_opt(p)
     p = add("export", _export, "scores per learner and question (CSV) plus Moodle/Canvas grade files")
     p.add_argument("assignment", nargs="?")

@@ -7,40 +7,147 @@ could not grade shows an empty score and the reason, never a plain zero.
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
+import warnings
 from pathlib import Path
 
 import yaml
 
-from qicourse.grading.autograde import load_results
+from qicourse.grading.autograde import Progress, load_results
 from qicourse.grading.course import open_course
+from qicourse.grading.kernel_fallback import can_fork
 from qicourse.paths import repo_root
 from qicourse.grading.writeups import confirmed_scores, load_writeups, writeups_html
 
 
-def feedback(assignment: str, *, course_dir: str | Path | None = None) -> list[Path]:
-    """nbgrader's generate_feedback (the graded notebook, with our grading note) plus rubric feedback."""
+class FeedbackFiles(list):
+    """The feedback pages written (a list of paths), with `failures`: {student: why not} for learners without one."""
+
+    def __init__(self, files=(), failures=None):
+        super().__init__(files)
+        self.failures: dict[str, str] = failures or {}
+
+
+def feedback(assignment: str, *, course_dir: str | Path | None = None, workers: int | None = None,
+             progress: bool = True, stream=None) -> FeedbackFiles:
+    """nbgrader's generate_feedback (the graded notebook, with our grading note) plus rubric feedback.
+
+    Learners are shared out between `workers` processes (default: number of cores), each with one
+    nbgrader converter that renders its learners one at a time; feedback only reads the gradebook,
+    so the processes never write to it. A learner whose page fails is reported in `failures` (and
+    the progress line) and the others carry on.
+    """
     course = open_course(course_dir)
-    result = course.api().generate_feedback(assignment, force=True)
+    students = sorted(p.parent.name for p in (course.root / "autograded").glob(f"*/{assignment}")
+                      if any(p.glob("*.ipynb")))
+    if not students:
+        raise ValueError(f"No graded submissions of {assignment} in {course.root / 'autograded'}: run `qicourse grade` first")
+    job = (str(course.root), assignment, confirmed_scores(course, assignment))
+    n = max(1, min(workers or os.cpu_count() or 1, len(students)))
+    bar = Progress(len(students), stream=stream, label="feedback") if progress else None
+    done: dict[str, str | None] = {}
+
+    def record(student: str, error: str | None) -> None:
+        done[student] = error
+        if bar:
+            bar.update(error is not None)
+
+    if n == 1:
+        _feedback_init(*job)
+        for student in students:
+            record(*_feedback_one(student))
+    else:
+        ctx = multiprocessing.get_context("fork" if can_fork() else "spawn")
+        with ctx.Pool(n, initializer=_feedback_init, initargs=job) as pool:
+            for student, error in pool.imap_unordered(_feedback_one, students):
+                record(student, error)
+    files = [path for s in students if done[s] is None
+             for path in sorted((course.root / "feedback" / s / assignment).glob("*.html"))]
+    return FeedbackFiles(files, {s: e for s, e in done.items() if e is not None})
+
+
+_worker: dict = {}
+
+
+def _feedback_init(course_dir: str, assignment: str, confirmed: dict) -> None:
+    """One nbgrader feedback converter per process, configured as `NbGraderAPI.generate_feedback` does."""
+    from nbconvert.writers import FilesWriter
+    from nbgrader.converters import GenerateFeedback
+    from traitlets.config import Config
+
+    class KeptExporter(GenerateFeedback):
+        """nbgrader's `start`, but the HTML exporter is made once: a fresh one per learner recompiles
+        its Jinja templates (measured: a quarter of the time). Whole-assignment runs share one too."""
+
+        kept = None
+
+        def start(self) -> None:
+            self.init_notebooks()
+            if self.kept is None:
+                exporter = self.exporter_class(parent=self, config=self.config)
+                for pp in self.preprocessors:
+                    exporter.register_preprocessor(pp)
+                self.kept = (FilesWriter(parent=self, config=self.config), exporter)
+            self.writer, self.exporter = self.kept
+            cwd = os.getcwd()
+            os.chdir(self.coursedir.root)
+            try:
+                self.convert_notebooks()
+            finally:
+                os.chdir(cwd)
+
+    warnings.filterwarnings("ignore", message=".*not in session.*")  # sqlalchemy 2.1 vs nbgrader 0.9, harmless
+    course = open_course(course_dir)
+    api = course.api()
+    api.coursedir.assignment_id = assignment
+    cfg = Config()
+    cfg.HTMLExporter.template_name = "feedback"
+    app = KeptExporter(coursedir=api.coursedir, parent=api)
+    app.update_config(cfg)
+    app.force = True
+    _worker.update(course=course, assignment=assignment, confirmed=confirmed, app=app)
+
+
+def _feedback_one(student: str) -> tuple[str, str | None]:
+    """Render one learner's feedback and add the rubric tables; (student, None) or (student, why it failed)."""
+    from nbgrader.utils import capture_log
+
+    course, assignment, app = _worker["course"], _worker["assignment"], _worker["app"]
+    app.coursedir.student_id = student
+    result = capture_log(app)
     if not result["success"]:
-        raise ValueError(f"nbgrader generate_feedback failed:\n{result['log']}{result.get('error', '')}")
-    results = load_results(course, assignment)
-    confirmed = confirmed_scores(course, assignment)
-    files = []
-    for path in sorted((course.root / "feedback").glob(f"*/{assignment}/*.html")):
-        student = path.parent.parent.name
-        res = results.get(student, {})
-        extra = []  # the grading status is already a note at the top of the graded notebook
+        return student, f"nbgrader generate_feedback failed: {_cause(result)}"
+    try:
         wu = load_writeups(course, assignment, student)
-        if wu:
-            extra.append("<div style='border:1px solid #999;padding:8px;margin:8px'><h2>Write-up feedback</h2>"
-                         f"{writeups_html(wu, confirmed.get(student))}</div>")
-        if extra:
-            text = path.read_text(encoding="utf-8")
-            block = "\n".join(extra)
-            idx = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
-            path.write_text(text[:idx] + block + text[idx:], encoding="utf-8")
-        files.append(path)
-    return files
+        if wu:  # the grading status is already a note at the top of the graded notebook
+            block = ("<div style='border:1px solid #999;padding:8px;margin:8px'><h2>Write-up feedback</h2>"
+                     f"{writeups_html(wu, _worker['confirmed'].get(student))}</div>")
+            for path in sorted((course.root / "feedback" / student / assignment).glob("*.html")):
+                text = path.read_text(encoding="utf-8")
+                idx = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
+                path.write_text(text[:idx] + block + text[idx:], encoding="utf-8")
+    except Exception as exc:  # one learner's bad write-up record must not stop the others
+        return student, f"write-up feedback failed: {type(exc).__name__}: {exc}"
+    return student, None
+
+
+def _cause(result: dict) -> str:
+    """The exception behind a failed nbgrader run: the end of the first traceback in its log
+    (its own final error only says "see the above traceback")."""
+    lines = (result.get("log") or "").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("[ERROR] Traceback")), None)
+    if start is not None:
+        block = []
+        for line in lines[start + 1:]:
+            if line.startswith("["):  # the next log record
+                break
+            if line.strip():
+                block.append(line.strip())
+        if block:
+            return block[-1]
+    error = (result.get("error") or "unknown error").strip().splitlines()
+    return error[-1]
 
 
 def _rows(course, assignment: str) -> tuple[list[str], list[dict]]:
