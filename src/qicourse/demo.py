@@ -68,7 +68,7 @@ def run_demo(*, out_dir: str | Path | None = None, assignments: list[str] | None
         for r in run.failures:
             print(f"  {r.student}: {r.status}: {'; '.join(r.reasons)[:150]}")
         where[f"{a} report"] = report(a, course_dir=course_dir, out_dir=out / "reports")
-        fb = feedback(a, course_dir=course_dir)
+        fb = feedback(a, course_dir=course_dir, workers=workers)
         where[f"{a} feedback (one HTML per learner)"] = fb[0].parent.parent.parent if fb else course_dir / "feedback"
         for name, path in export(a, course_dir=course_dir, out_dir=out / "exports").items():
             where[name] = path
