@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import textwrap
@@ -120,6 +121,24 @@ def test_zip_bomb_is_refused_per_entry_and_never_written(course, notebook, tmp_p
     assert list(scratch.iterdir()) == []  # the extraction folder is gone
     big = [p for p in course.root.rglob("*") if p.is_file() and p.stat().st_size > 1 << 20]
     assert big == []
+
+
+def test_zip_entry_declaring_less_than_it_holds_is_skipped(course, notebook, tmp_path):
+    """Is an entry whose header claims 1000 bytes but which inflates to 30 MB stopped (as damaged), the
+    others collected?"""
+    _clear_submissions(course)
+    z = tmp_path / "lie.zip"
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(_moodle("Ada Lovelace", 12345), notebook)
+        zf.writestr(_moodle("Mary Seacole", 23456), b"\0" * (30 << 20))
+    data = bytearray(z.read_bytes())
+    entry = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 4)  # Mary's central directory record
+    struct.pack_into("<I", data, entry + 24, 1000)  # its uncompressed size (APPNOTE.TXT 4.3.12)
+    z.write_bytes(bytes(data))
+    rep = collect("fx_ward", z, course_dir=course.root)
+    assert list(rep.imported) == ["ada"]
+    assert len(rep.skipped) == 1 and "Mary Seacole" in rep.skipped[0] and "damaged" in rep.skipped[0]
+    assert not (course.root / "submitted" / "mary").exists()
 
 
 def test_zip_total_cap_and_caps_from_the_course_config(course, notebook, tmp_path):
