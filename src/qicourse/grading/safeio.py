@@ -48,11 +48,12 @@ def _fsync_dir(folder: Path) -> None:
     """Make the rename itself durable (POSIX); directories cannot be opened this way on Windows."""
     if os.name != "posix":
         return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with contextlib.suppress(OSError):  # the file is already in place; some file systems refuse this
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> None:
