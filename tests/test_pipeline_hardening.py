@@ -323,11 +323,15 @@ def crashed(tmp_path_factory):
     slow = solved(src_nb, rel_nb, writeup=AIM)
     first = next(i for i, c in enumerate(slow.cells) if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code")
     slow.cells.insert(first + 1, nbformat.v4.new_code_cell(f"import time\ntime.sleep({SLEEP})"))
+    dies = hostile("kernel_death", src_nb, rel_nb)
+    for cell in dies.cells:  # ... after writing a good aim (the reported case: its provisional mark was its grade)
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "writeup_aim":
+            cell.source = AIM
     cohort = {  # graded in this (alphabetical) order
         "a1_full": solved(src_nb, rel_nb, writeup=AIM),
         "a2_flagged": hostile("deleted_test", src_nb, rel_nb),
         "b1_slow": slow, "b2_slow": slow,
-        "c1_kernel_death": hostile("kernel_death", src_nb, rel_nb),
+        "c1_kernel_death": dies,
         "c2_invalid_json": hostile("invalid_json", src_nb, rel_nb),
     }
     subs = root / "subs"
@@ -431,6 +435,14 @@ def test_lms_files_hold_back_flagged_learners_and_unconfirmed_writeup_marks(cras
     assert "includes provisional (unconfirmed) write-up mark(s): writeup_aim" in cv["a1_full"][note]
     assert cv["a2_flagged"]["fx_ward"] != "" and cv["a2_flagged"][note].startswith("flagged: ")
     assert cv["c2_invalid_json"]["fx_ward"] == ""  # nothing to give
+    # a learner whose kernel died gets nothing from their unconfirmed write-up mark alone
+    dead = scores["c1_kernel_death"]
+    assert dead["status"] == "incomplete" and dead["provisional"] == "writeup_aim" and float(dead["writeup_aim"]) > 0
+    assert main(["export", "fx_ward", "--course-dir", str(course.root), "--out", str(tmp_path / "d"), "--include-flagged"]) == 0
+    canvas = _read(tmp_path / "d" / "fx_ward_canvas_grades.csv")
+    cv = {r[2]: dict(zip(canvas[0], r)) for r in canvas[2:]}
+    assert float(cv["c1_kernel_death"]["fx_ward"]) == pytest.approx(float(dead["score"]) - float(dead["writeup_aim"])) == 0
+    assert "provisional write-up mark(s) writeup_aim" in cv["c1_kernel_death"][note]
     # once the educator confirms the mark in formgrader it counts, and is no longer awaited
     with course.gradebook() as gb:
         g = gb.find_grade("writeup_aim", "fx_ward", "fx_ward", "a1_full")
