@@ -32,8 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     quiet = None if os.environ.get("QICOURSE_TRACEBACK") else _OneLineLog()
+    saved = logging.lastResort
     if quiet:
-        logging.getLogger().addHandler(quiet)
+        logging.lastResort = quiet
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -45,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qicourse {args.command}: error: {explain(exc)}", file=sys.stderr)
         return 2
     finally:
-        if quiet:
-            logging.getLogger().removeHandler(quiet)
+        logging.lastResort = saved
 
 
 class _OneLineLog(logging.Handler):
-    """Libraries' warnings as one line each. A record carrying an exception is left out: libraries
+    """Stands in for logging's last-resort handler (what prints the warnings of loggers nobody
+    configured): one line per record. A record carrying a traceback is left out: libraries
     (nbgrader's gradebook, for one) log an error with its traceback just before raising it, and
     `main` reports the raised error itself in one line."""
 
@@ -58,11 +59,10 @@ class _OneLineLog(logging.Handler):
         super().__init__(logging.WARNING)
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.exc_info:
-            return
         lines = record.getMessage().strip().splitlines()
-        if lines:
-            print(f"qicourse: {record.levelname.lower()}: {lines[0]}", file=sys.stderr)
+        if record.exc_info or not lines or lines[0].startswith("Traceback"):
+            return
+        print(f"qicourse: {record.levelname.lower()}: {lines[0]}", file=sys.stderr)
 
 
 # errno -> what to tell the user; the file concerned is added when the error names one
