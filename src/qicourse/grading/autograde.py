@@ -373,6 +373,9 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
         next_id = 0
         for student, nbs, ts_text in todo:
             t_prep = time.perf_counter()
+            # nbgrader's set-up deletes the graded notebook: the old record goes too, so a crash from
+            # here on shows this learner as not graded (and the next run grades them) rather than stale
+            result_path(course, assignment, student).unlink(missing_ok=True)
             ag.begin(student, nbs)
             wanted = {p.stem: p for p in nbs}
             mine = by_student[student] = []
