@@ -12,3 +12,7 @@ c.Execute.timeout = 30
 c.OverwriteCells.add_missing_cells = True
 # Notebooks only: the datasets come from the package's sandbox, not from the assignment folder.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "datasets"]
+# `qicourse collect`: the largest notebook accepted, and the most one LMS zip may expand to (bytes,
+# counted while decompressing: a zip bomb is refused entry by entry, never written out in full).
+c.CollectLimits.max_notebook_bytes = 20 * 2**20
+c.CollectLimits.max_zip_bytes = 500 * 2**20

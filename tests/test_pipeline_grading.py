@@ -153,7 +153,7 @@ def test_export_feedback_and_report(graded, tmp_path):
     moodle = list(csv.reader(open(out["fx_ward moodle"])))
     assert moodle[0][:3] == ["Email address", "ID number", "fx_ward"]
     canvas = list(csv.reader(open(out["fx_ward canvas"])))
-    assert canvas[1][0] == "Points Possible" and canvas[0][-1] == "fx_ward"
+    assert canvas[1][0] == "Points Possible" and canvas[0][5] == "fx_ward"
     course, full = graded["course"], graded["full"]
     files = feedback("fx_ward", course_dir=course.root)
     full_fb = next(f for f in files if f.parent.parent.name == full).read_text()

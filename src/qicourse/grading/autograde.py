@@ -24,8 +24,10 @@ import nbformat
 
 from qicourse.grading.course import Course, ensure_released, open_course
 from qicourse.grading.kernel_fallback import KernelRunner, can_fork
+from qicourse.grading.safeio import write_text
 from qicourse.grading.sandbox import Limits, WorkerPool
 from qicourse.grading.submission import SubmissionError, read_submission, repair
+from qicourse.grading.writeups import cached_lookup
 
 NOT_EXECUTED = "NotExecuted"
 
@@ -99,8 +101,20 @@ def load_results(course: Course, assignment: str) -> dict[str, dict]:
     out = {}
     if folder.is_dir():
         for p in sorted(folder.glob("*.json")):
-            out[p.stem] = json.loads(p.read_text())
+            try:
+                out[p.stem] = json.loads(p.read_text())
+            except (ValueError, UnicodeDecodeError):
+                raise ValueError(f"the grading record {p} is damaged: regrade with "
+                                 f"`qicourse grade {assignment} --force --student {p.stem}`") from None
     return out
+
+
+def _previous_timestamp(path: Path) -> tuple[bool, str | None]:
+    """(readable, submission timestamp) of a saved result; an unreadable one means "grade again"."""
+    try:
+        return True, json.loads(path.read_text()).get("timestamp")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return False, None
 
 
 class _Autograder:
@@ -319,8 +333,8 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
         prev = result_path(course, assignment, student)
         done_before = course.path("autograded", student, assignment).is_dir() and prev.is_file()
         if done_before and not force:
-            old = json.loads(prev.read_text())
-            if old.get("timestamp") == ts_text:
+            readable, old_ts = _previous_timestamp(prev)
+            if readable and old_ts == ts_text:
                 skipped.append(student)
                 continue
         todo.append((student, nbs, ts_text))
@@ -341,6 +355,15 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
         pool.launch()  # workers warm up while this process prepares the first submissions
     results: list[SubmissionResult] = []
     pending: dict[int, tuple] = {}
+    lookup = cached_lookup(rubric_lookup) if mark_writeups else None
+    outstanding: dict[str, int] = {}  # student -> how many of their notebooks are still being graded
+    by_student: dict[str, list[SubmissionResult]] = {}
+
+    def notebook_done(res: SubmissionResult) -> None:
+        """Record a learner as soon as their last notebook is graded, so a crash loses nobody finished."""
+        outstanding[res.student] -= 1
+        if not outstanding[res.student]:
+            _record_learner(course, assignment, by_student[res.student], mark=lookup is not None, rubric_lookup=lookup)
     writer = [0.0]
     total = len(todo) * len(release_nbs)
     bar = Progress(total, stream=stream) if progress and total else None
@@ -350,25 +373,34 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
         next_id = 0
         for student, nbs, ts_text in todo:
             t_prep = time.perf_counter()
+            # nbgrader's set-up deletes the graded notebook: the old record goes too, so a crash from
+            # here on shows this learner as not graded (and the next run grades them) rather than stale
+            result_path(course, assignment, student).unlink(missing_ok=True)
             ag.begin(student, nbs)
             wanted = {p.stem: p for p in nbs}
-            mine = []
+            mine = by_student[student] = []
+            outstanding[student] = len(release_nbs)
+            # noted on the learner's first notebook, before it is graded, so its status counts them
+            extras = [f"extra notebook {extra}.ipynb not part of the assignment (not graded)"
+                      for extra in sorted(set(wanted) - set(release_nbs))]
             for nb_id, release_nb in release_nbs.items():
                 res = SubmissionResult(student=student, assignment=assignment, notebook=nb_id, timestamp=ts_text)
                 results.append(res)
                 mine.append(res)
+                extra_notes = extras if len(mine) == 1 else []
                 path = wanted.get(nb_id)
                 try:
                     if path is None:
                         raise SubmissionError(f"no notebook {nb_id}.ipynb in the submission")
                     nb, notes = read_submission(path)
                     rep = repair(nb, release_nb, source_nbs.get(nb_id))
-                    res.reasons += notes + rep.notes
+                    res.reasons += notes + rep.notes + extra_notes
                     nb = ag.run_sanitize(rep.nb, student, nb_id)
                 except SubmissionError as exc:
-                    res.status, res.reasons, res.sandbox = "error", [str(exc)], "not run"
+                    res.status, res.reasons, res.sandbox = "error", [str(exc), *extra_notes], "not run"
                     if bar:
                         bar.update(True)
+                    notebook_done(res)
                     continue
                 code_idx = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
                 pending[next_id] = (res, nb, code_idx)
@@ -378,8 +410,6 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
                        "cells": [{"index": i, "source": nb.cells[i].source, "kind": _kind(nb.cells[i])} for i in code_idx]}
                 next_id += 1
                 t_prep = time.perf_counter()
-            for extra in sorted(set(wanted) - set(release_nbs)):
-                mine[0].reasons.append(f"extra notebook {extra}.ipynb not part of the assignment (not graded)")
 
     rss, child_rss, startup = 0.0, 0.0, []
     with contextlib.nullcontext() if not todo else pool:
@@ -402,25 +432,10 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
                 nb.cells.insert(0, _status_cell(res))
             ag.finish(nb, res.student, res.notebook)
             writer[0] += time.perf_counter() - t_finish
+            notebook_done(res)
             if bar:
                 bar.update(res.status != "ok")
         startup = list(pool.startup_seconds)
-    for res in results:
-        if res.status == "error":
-            _record_error(course, res)
-    if mark_writeups:
-        from qicourse.grading.writeups import mark_writeups as _mark
-
-        _mark(course, assignment, [r.student for r in results if r.status != "error"], rubric_lookup=rubric_lookup,
-              facts={r.student: r.facts for r in results})
-    for res in results:
-        if res.status != "error":
-            res.score, res.max_score, res.questions = _scores(course, assignment, res.student, res.notebook)
-        else:
-            res.max_score = _max_score(course, assignment)
-        p = result_path(course, assignment, res.student)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps(res.to_dict(), indent=1, default=str))
     return GradeRun(results=results, skipped=skipped, seconds=time.perf_counter() - t0, workers=pool.n,
                     sandbox=sandbox, worker_startup_seconds=startup, worker_rss_mb=rss, child_rss_mb=child_rss,
                     writer_seconds=round(writer[0], 3))
@@ -443,6 +458,28 @@ def _facts_probes(release_nbs, rubric_lookup) -> list[str]:
                 if rubric is not None and rubric.id in PROBES and rubric.id not in found:
                     found.append(rubric.id)
     return found
+
+
+def _record_learner(course: Course, assignment: str, mine: list[SubmissionResult], *, mark: bool, rubric_lookup) -> None:
+    """One learner's notebooks are all graded: errors into the gradebook, write-up marks, scores, and
+    the result file (written atomically: it is what tells a re-run after a crash that they are done)."""
+    for res in mine:
+        if res.status == "error":
+            _record_error(course, res)
+    graded = [r for r in mine if r.status != "error"]
+    if mark and graded:
+        from qicourse.grading.writeups import mark_writeups as _mark
+
+        student = mine[0].student
+        _mark(course, assignment, [student], rubric_lookup=rubric_lookup, facts={student: graded[-1].facts})
+    for res in mine:
+        if res.status != "error":
+            res.score, res.max_score, res.questions = _scores(course, assignment, res.student, res.notebook)
+        else:
+            res.max_score = _max_score(course, assignment)
+        p = result_path(course, assignment, res.student)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        write_text(p, json.dumps(res.to_dict(), indent=1, default=str))
 
 
 def _max_score(course: Course, assignment: str) -> float:

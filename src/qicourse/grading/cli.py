@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qicourse.grading.safeio import write_text
+
 
 def _setup(args) -> int:
     from qicourse.grading import setup_course
@@ -56,10 +58,23 @@ def _feedback(args) -> int:
 def _export(args) -> int:
     from qicourse.grading import export
 
-    out = export(args.assignment, course_dir=args.course_dir, out_dir=args.out)
+    out = export(args.assignment, course_dir=args.course_dir, out_dir=args.out,
+                 include_provisional=args.include_provisional, include_flagged=args.include_flagged)
     for name, path in out.items():
         print(f"{name}: {path}")
+    if out.awaiting:
+        counted = "included in" if args.include_provisional else "left out of"
+        print(f"{len(out.awaiting)} provisional write-up mark(s) awaiting your confirmation in formgrader "
+              f"({counted} the Moodle/Canvas totals; listed in the awaiting confirmation file):")
+        for mark in out.awaiting[:_LISTED]:
+            print(f"  {mark['student_id']} ({mark['assignment']}): {mark['writeup']} "
+                  f"{mark['provisional_score']:g}/{mark['max_score']:g}")
+        if len(out.awaiting) > _LISTED:
+            print(f"  ... and {len(out.awaiting) - _LISTED} more")
     return 0
+
+
+_LISTED = 20
 
 
 def _report(args) -> int:
@@ -76,7 +91,7 @@ def _check(args) -> int:
     result = check_notebook(args.notebook, args.assignment)
     print(result.to_text())
     html_path = Path(args.html) if args.html else Path(args.notebook).with_suffix(".check.html")
-    html_path.write_text(result.to_html(), encoding="utf-8")
+    write_text(html_path, result.to_html())
     print(f"(also written as {html_path})")
     return 0 if result.all_passed else 1
 
@@ -113,6 +128,11 @@ def register(subparsers) -> None:
     p = add("export", _export, "scores per learner and question (CSV) plus Moodle/Canvas grade files")
     p.add_argument("assignment", nargs="?")
     p.add_argument("--out", default=None, help="output folder (default: <course-dir>/exports)")
+    p.add_argument("--include-provisional", action="store_true",
+                   help="count write-up marks you have not confirmed yet in the Moodle/Canvas totals")
+    p.add_argument("--include-flagged", action="store_true",
+                   help="give flagged and incomplete learners their score in the Moodle/Canvas files (after you "
+                        "have reviewed them); by default their grade is blank with the reason beside it")
     course_opt(p)
     p = add("report", _report, "cohort report (HTML with plots)")
     p.add_argument("assignment")

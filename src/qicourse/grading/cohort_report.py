@@ -14,6 +14,7 @@ import nbformat
 from qicourse.grading.autograde import load_results
 from qicourse.grading.check import _first_error
 from qicourse.grading.course import open_course
+from qicourse.grading.safeio import write_bytes, write_text
 
 
 def _png(fig) -> str:
@@ -101,9 +102,9 @@ def report(assignment: str, *, course_dir: str | Path | None = None, out_dir: st
         f"<h2>Submissions that errored or need a look</h2>{table(['student', 'status', 'why'], problems)}"
     )
     path = out / f"{assignment}_report.html"
-    path.write_text("<!doctype html><html><head><meta charset='utf-8'><title>Cohort report</title><style>"
+    write_text(path, "<!doctype html><html><head><meta charset='utf-8'><title>Cohort report</title><style>"
                     "body{font-family:sans-serif;max-width:70em;margin:2em auto}td,th{border:1px solid #ccc;padding:4px}"
-                    f"table{{border-collapse:collapse}}</style></head><body>{body}</body></html>", encoding="utf-8")
-    (out / f"{assignment}_score_distribution.png").write_bytes(base64.b64decode(hist_png))
-    (out / f"{assignment}_pass_rates.png").write_bytes(base64.b64decode(pass_png))
+                    f"table{{border-collapse:collapse}}</style></head><body>{body}</body></html>")
+    write_bytes(out / f"{assignment}_score_distribution.png", base64.b64decode(hist_png))
+    write_bytes(out / f"{assignment}_pass_rates.png", base64.b64decode(pass_png))
     return path

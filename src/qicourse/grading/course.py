@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 
+from qicourse.grading.safeio import write_text
 from qicourse.paths import repo_root
 
 COURSE_ID = "qicourse"
@@ -26,6 +28,23 @@ _BIN = str(Path(sys.executable).parent)
 if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 _NOTEBOOK_KEYS_DROPPED = ("widgets",)
+# A student id names folders (`submitted/<id>/`), so it must be one safe path component: the
+# characters nbgrader's own examples use, and never `.` or `..`.
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]+")
+_SQLITE_HEADER = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html#the_database_header
+
+
+def student_id_problem(sid: str) -> str | None:
+    """Why `sid` cannot be a student id (it would not be one safe folder name), or None if it can."""
+    if not _SAFE_ID.fullmatch(sid):
+        return f"student id {sid!r} may only contain letters, digits, '.', '_' and '-'"
+    if sid in (".", ".."):
+        return f"student id {sid!r} is not allowed (it names a folder's parent or itself)"
+    return None
+
+
+class GradebookError(ValueError):
+    """The course's gradebook is missing, empty or not an SQLite database: never replaced silently."""
 
 
 def default_course_dir() -> Path:
@@ -103,13 +122,33 @@ class Course:
 
         return Gradebook(self.db_url, COURSE_ID)
 
+    def check_gradebook(self, *, may_be_new: bool = False) -> None:
+        """Refuse a missing, empty or damaged gradebook: SQLite would silently start an empty one in
+        its place (and collect would then accept anyone). Only `setup` may create it."""
+        db = self.root / "gradebook.db"
+        if not db.exists():
+            if may_be_new:
+                return
+            raise GradebookError(f"no gradebook at {db}: run `qicourse setup` (or restore it from a backup)")
+        if not db.is_file():
+            raise GradebookError(f"{db} is not a file")
+        with db.open("rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+        if not head:
+            raise GradebookError(f"the gradebook {db} is empty (0 bytes): restore it from a backup, "
+                                 "or delete it and run `qicourse setup` to start a new one")
+        if head != _SQLITE_HEADER:
+            raise GradebookError(f"the gradebook {db} is damaged (not an SQLite database): restore it from a backup")
+
 
 def open_course(course_dir: str | Path | None = None) -> Course:
     """An existing course directory (made by `setup_course`)."""
     root = Path(course_dir) if course_dir else default_course_dir()
     if not (root / "nbgrader_config.py").is_file():
         raise FileNotFoundError(f"{root} is not a qicourse course directory: run `qicourse setup` first")
-    return Course(root.resolve())
+    course = Course(root.resolve())
+    course.check_gradebook()
+    return course
 
 
 def read_students(csv_path: str | Path) -> list[dict]:
@@ -126,6 +165,9 @@ def read_students(csv_path: str | Path) -> list[dict]:
         sid = (row.get("id") or "").strip()
         if not sid:
             raise ValueError(f"{path} line {i}: empty student id")
+        problem = student_id_problem(sid)
+        if problem:
+            raise ValueError(f"{path} line {i}: {problem}")
         if sid in seen:
             raise ValueError(f"{path} line {i}: duplicate student id {sid!r}")
         seen.add(sid)
@@ -155,15 +197,17 @@ def setup_course(*, course_dir: str | Path | None = None, solutions_dir: str | P
         raise FileNotFoundError(f"Solutions folder {solutions} not found")
     root.mkdir(parents=True, exist_ok=True)
     root = root.resolve()
+    Course(root).check_gradebook(may_be_new=True)
+    roster = read_students(students) if students else []  # a bad roster changes nothing
     (root / "exchange").mkdir(exist_ok=True)
-    (root / "nbgrader_config.py").write_text(
+    write_text(root / "nbgrader_config.py", (
         "# Written by `qicourse setup`: the course's settings plus this directory's own paths.\n"
         "c = get_config()  # noqa: F821\n"
         f"load_subconfig({str(config_path.resolve())!r})  # noqa: F821\n"
         f"c.CourseDirectory.root = {str(root)!r}\n"
         f"c.Exchange.root = {str(root / 'exchange')!r}\n"
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}\n"
-    )
+    ))
     # Refresh sources: each assignment folder mirrors solutions/<assignment>/ (notebooks only).
     for folder in sorted(p for p in solutions.iterdir() if p.is_dir()):
         notebooks = sorted(folder.glob("*.ipynb"))
@@ -177,10 +221,9 @@ def setup_course(*, course_dir: str | Path | None = None, solutions_dir: str | P
             shutil.copy2(nb, dest / nb.name)
     course = Course(root)
     with course.gradebook() as gb:
-        if students:
-            for s in read_students(students):
-                sid = s.pop("id")
-                gb.update_or_create_student(sid, **s)
+        for s in roster:
+            sid = s.pop("id")
+            gb.update_or_create_student(sid, **s)
     return course
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import multiprocessing
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import yaml
 from qicourse.grading.autograde import Progress, load_results
 from qicourse.grading.course import open_course
 from qicourse.grading.kernel_fallback import can_fork
+from qicourse.grading.safeio import atomic_open, write_text
 from qicourse.paths import repo_root
 from qicourse.grading.writeups import confirmed_scores, load_writeups, writeups_html
 
@@ -115,21 +117,40 @@ def _feedback_one(student: str) -> tuple[str, str | None]:
 
     course, assignment, app = _worker["course"], _worker["assignment"], _worker["app"]
     app.coursedir.student_id = student
+    dest = course.root / "feedback" / student / assignment
+    # nbgrader deletes and rewrites the learner's feedback folder: keep the previous pages aside until
+    # the new ones are complete, so a failure (a full disk, say) never leaves a truncated page behind.
+    previous = dest.with_name(f".{assignment}.previous")
+    if previous.exists():
+        shutil.rmtree(previous)
+    if dest.exists():
+        dest.rename(previous)
+    error = None
     result = capture_log(app)
     if not result["success"]:
-        return student, f"nbgrader generate_feedback failed: {_cause(result)}"
-    try:
-        wu = load_writeups(course, assignment, student)
-        if wu:  # the grading status is already a note at the top of the graded notebook
-            block = ("<div style='border:1px solid #999;padding:8px;margin:8px'><h2>Write-up feedback</h2>"
-                     f"{writeups_html(wu, _worker['confirmed'].get(student))}</div>")
-            for path in sorted((course.root / "feedback" / student / assignment).glob("*.html")):
-                text = path.read_text(encoding="utf-8")
-                idx = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
-                path.write_text(text[:idx] + block + text[idx:], encoding="utf-8")
-    except Exception as exc:  # one learner's bad write-up record must not stop the others
-        return student, f"write-up feedback failed: {type(exc).__name__}: {exc}"
-    return student, None
+        error = f"nbgrader generate_feedback failed: {_cause(result)}"
+    else:
+        try:
+            wu = load_writeups(course, assignment, student)
+            if wu:  # the grading status is already a note at the top of the graded notebook
+                block = ("<div style='border:1px solid #999;padding:8px;margin:8px'><h2>Write-up feedback</h2>"
+                         f"{writeups_html(wu, _worker['confirmed'].get(student))}</div>")
+                for path in sorted(dest.glob("*.html")):
+                    text = path.read_text(encoding="utf-8")
+                    idx = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
+                    write_text(path, text[:idx] + block + text[idx:])
+        except Exception as exc:  # one learner's bad write-up record must not stop the others
+            error = f"write-up feedback failed: {type(exc).__name__}: {exc}"
+    if error is None:
+        if previous.exists():
+            shutil.rmtree(previous)
+    elif previous.exists():  # put the last good pages back
+        if dest.exists():
+            shutil.rmtree(dest)
+        previous.rename(dest)
+    elif dest.exists():  # no earlier pages: remove the incomplete ones
+        shutil.rmtree(dest)
+    return student, error
 
 
 def _cause(result: dict) -> str:
@@ -159,7 +180,8 @@ def _rows(course, assignment: str) -> tuple[list[str], list[dict]]:
         max_score = float(a.max_score)
         students = {s.id: s for s in gb.students}
         rows = []
-        for sid in sorted(set(results) | {s.student.id for s in a.submissions}):
+        collected = {p.parent.name for p in (course.root / "submitted").glob(f"*/{assignment}") if p.is_dir()}
+        for sid in sorted(set(results) | {s.student.id for s in a.submissions} | collected):  # never graded: "not graded"
             s = students.get(sid)
             res = results.get(sid, {})
             status = res.get("status", "not graded")
@@ -168,6 +190,7 @@ def _rows(course, assignment: str) -> tuple[list[str], list[dict]]:
                    "lms_id": getattr(s, "lms_user_id", "") or "", "assignment": assignment,
                    "max_score": max_score, "status": status, "reasons": "; ".join(res.get("reasons", []))}
             provisional, confirmed, to_grade = [], [], []
+            unconfirmed: dict[str, tuple[float, float]] = {}  # provisional write-up marks: (score, max)
             graded = status != "error" and res
             for q in res.get("questions", []):
                 if q["manual_score"] is not None:
@@ -189,10 +212,13 @@ def _rows(course, assignment: str) -> tuple[list[str], list[dict]]:
                         score = None
                 row[qid] = "" if score is None else round(float(score), 4)
                 total += float(score or 0)
+                if qid in provisional and score is not None:
+                    unconfirmed[qid] = (float(score), float(g.max_score))
             row["score"] = round(total, 4) if graded else ""
             row["provisional"] = " ".join(provisional)
             row["confirmed"] = " ".join(confirmed)
             row["needs_grading"] = " ".join(to_grade)
+            row["_unconfirmed"] = unconfirmed
             rows.append(row)
     return qids, rows
 
@@ -212,31 +238,65 @@ def _lms_mappings() -> list[dict]:
     return [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml"))]
 
 
-def export(assignment: str | None = None, *, course_dir: str | Path | None = None,
-           out_dir: str | Path | None = None) -> dict[str, Path]:
-    """Write `scores.csv` (per learner and question, with status) and one LMS grade file per mapping."""
+class ExportFiles(dict):
+    """{name: path} of the files written, with `awaiting`: the provisional write-up marks still to be
+    confirmed, one dict per mark (student_id, writeup, provisional_score, max_score)."""
+
+    def __init__(self, files=(), awaiting=None):
+        super().__init__(files)
+        self.awaiting: list[dict] = awaiting or []
+
+
+_AWAITING_HEAD = ["student_id", "first_name", "last_name", "email", "assignment", "writeup", "provisional_score", "max_score"]
+_LMS_STATUSES = ("ok",)
+"""statuses whose score goes to an LMS file as a number; the others are blank with the reason beside them"""
+
+
+def export(assignment: str | None = None, *, course_dir: str | Path | None = None, out_dir: str | Path | None = None,
+           include_provisional: bool = False, include_flagged: bool = False) -> ExportFiles:
+    """Write `scores.csv` (per learner and question, with status), one LMS grade file per mapping, and
+    `awaiting_confirmation.csv` (provisional write-up marks an educator has not confirmed).
+
+    The LMS totals leave out provisional write-up marks unless `include_provisional`, and give no
+    number for a flagged or incomplete learner unless `include_flagged` (an ungradable one never
+    has one). Every file is replaced atomically: a failure leaves the previous one intact.
+    """
     course = open_course(course_dir)
     out = Path(out_dir) if out_dir else course.root / "exports"
     out.mkdir(parents=True, exist_ok=True)
+    with course.gradebook() as gb:
+        known = sorted(a.name for a in gb.assignments)
     if assignment:
+        if assignment not in known:
+            raise ValueError(f"Unknown assignment {assignment!r}; the gradebook has: {', '.join(known) or 'none'}")
         assignments = [assignment]
     else:  # every assignment the gradebook knows (released at least once)
-        with course.gradebook() as gb:
-            assignments = sorted(a.name for a in gb.assignments)
-    written: dict[str, Path] = {}
+        assignments = known
+    written = ExportFiles()
     for a in assignments:
         qids, rows = _rows(course, a)
         head = ["student_id", "first_name", "last_name", "email", "lms_id", "assignment", *qids,
                 "score", "max_score", "status", "provisional", "confirmed", "needs_grading", "reasons"]
         path = out / f"{a}_scores.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with atomic_open(path, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=head, extrasaction="ignore")
             w.writeheader()
             w.writerows(rows)
         written[f"{a} scores"] = path
+        awaiting = [{"student_id": r["student_id"], "first_name": r["first_name"], "last_name": r["last_name"],
+                     "email": r["email"], "assignment": a, "writeup": qid, "provisional_score": round(score, 4),
+                     "max_score": max_points}
+                    for r in rows for qid, (score, max_points) in r["_unconfirmed"].items()]
+        path = out / f"{a}_awaiting_confirmation.csv"
+        with atomic_open(path, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=_AWAITING_HEAD)
+            w.writeheader()
+            w.writerows(awaiting)
+        written[f"{a} awaiting confirmation"] = path
+        written.awaiting += awaiting
         for mapping in _lms_mappings():
             lpath = out / mapping["filename"].format(assignment=a)
-            with lpath.open("w", newline="", encoding="utf-8") as fh:
+            with atomic_open(lpath, "w", newline="") as fh:
                 w = csv.writer(fh)
                 cols = mapping["columns"]
                 w.writerow([c["header"].format(assignment=a) for c in cols])
@@ -244,19 +304,30 @@ def export(assignment: str | None = None, *, course_dir: str | Path | None = Non
                     w.writerow(["Points Possible" if i == 0 else (rows[0]["max_score"] if rows and c["field"] == "score" else "")
                                 for i, c in enumerate(cols)])
                 for row in rows:
-                    values = dict(row, sortable_name=f"{row['last_name']}, {row['first_name']}".strip(", "),
-                                  section="", status_text=_status_text(row))
+                    score, note = _lms_score(row, include_provisional, include_flagged)
+                    values = dict(row, score=score, status_text=note, section="",
+                                  sortable_name=f"{row['last_name']}, {row['first_name']}".strip(", "))
                     w.writerow([values.get(c["field"], "") for c in cols])
             written[f"{a} {mapping['name']}"] = lpath
     return written
 
 
-def _status_text(row: dict) -> str:
-    parts = []
-    if row["status"] not in ("ok",):
-        parts.append(f"{row['status']}: {row['reasons']}" if row["reasons"] else row["status"])
-    if row["provisional"]:
-        parts.append(f"provisional (to be confirmed): {row['provisional']}")
+def _lms_score(row: dict, include_provisional: bool, include_flagged: bool) -> tuple[float | str, str]:
+    """(the grade an LMS file carries, the note beside it) for one learner."""
+    notes = []
+    score: float | str = row["score"]
+    if score != "" and row["_unconfirmed"] and not include_provisional:
+        score = round(score - sum(s for s, _ in row["_unconfirmed"].values()), 4)
+        notes.append(f"not counted until confirmed: provisional write-up mark(s) {' '.join(row['_unconfirmed'])}")
+    elif row["_unconfirmed"]:
+        notes.append(f"includes provisional (unconfirmed) write-up mark(s): {' '.join(row['_unconfirmed'])}")
+    status = f"{row['status']}: {row['reasons']}" if row["reasons"] else row["status"]
+    if row["status"] not in _LMS_STATUSES:
+        if score == "" or not include_flagged:
+            score = ""
+            notes.insert(0, f"no grade ({status})")
+        else:
+            notes.insert(0, status)
     if row["needs_grading"]:
-        parts.append(f"still to be marked: {row['needs_grading']}")
-    return " | ".join(parts)
+        notes.append(f"still to be marked: {row['needs_grading']}")
+    return score, " | ".join(notes)

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 
 from qicourse.grading.course import Course
+from qicourse.grading.safeio import write_text
 
 PROVISIONAL_PREFIX = "Provisional rubric mark (to be confirmed by your educator)"
 
@@ -25,6 +26,22 @@ def default_rubric_lookup():
     except ImportError:
         return None
     return rubric_for_grade_id
+
+
+def cached_lookup(rubric_lookup=None):
+    """`rubric_lookup` (default: the rubric package's) reading each rubric file once, for a whole grade run
+    that marks its learners one at a time; None while the rubric part is not installed."""
+    base = rubric_lookup or default_rubric_lookup()
+    if base is None:
+        return None
+    cache: dict = {}
+
+    def lookup(grade_id):
+        if grade_id not in cache:
+            cache[grade_id] = base(grade_id)
+        return cache[grade_id]
+
+    return lookup
 
 
 def mark_text(rubric, text: str, max_points: float, facts: dict | None = None) -> dict:
@@ -62,16 +79,9 @@ def mark_writeups(course: Course, assignment: str, students: list[str], *, rubri
 
     `facts` maps a student to {rubric id: facts from their own notebook} (see `grading.facts`).
     """
-    base_lookup = rubric_lookup or default_rubric_lookup()
-    if base_lookup is None:
+    lookup = cached_lookup(rubric_lookup)  # rubric files are read once per call, not once per learner
+    if lookup is None:
         return 0
-    cache: dict = {}
-
-    def lookup(grade_id):  # rubric files are read once per run, not once per learner
-        if grade_id not in cache:
-            cache[grade_id] = base_lookup(grade_id)
-        return cache[grade_id]
-
     from nbgrader.api import MissingEntry
 
     marked = 0
@@ -101,7 +111,7 @@ def mark_writeups(course: Course, assignment: str, students: list[str], *, rubri
             if records:
                 p = writeups_path(course, assignment, student)
                 p.parent.mkdir(parents=True, exist_ok=True)
-                p.write_text(json.dumps(records, indent=1))
+                write_text(p, json.dumps(records, indent=1))
     return marked
 
 
