@@ -26,7 +26,16 @@ WITNESS = ("import glob, os\n"
            "seen = sorted(glob.glob('/tmp/**/flood*', recursive=True) + glob.glob('../**/flood*', recursive=True)"
            " + glob.glob('../*/pwned.txt'))\n"
            "shmem = [l for l in open('/proc/meminfo') if l.startswith('Shmem:')]\n"
-           "print('seen', seen, 'host', shmem[0].split()[1] if shmem else 'unknown', 'kB')")
+           "print('seen', seen, 'host', shmem[0].split()[1] if shmem else 'unknown', 'kB')\n"
+           # the review's glob snooping, as one walk (recursive globs over / outrun the cell limit); installed
+           # packages and the system are skipped: they hold no course files
+           "snooped = []\n"
+           "for top, dirs, files in os.walk('/'):\n"
+           "    dirs[:] = [d for d in dirs if os.path.join(top, d) not in ('/proc', '/sys', '/dev', '/usr')"
+           " and d != 'site-packages']\n"
+           "    snooped += [os.path.join(top, f) for f in files if f.endswith(('.ipynb', '.db'))"
+           " or 'solutions' in top or 'gradebook' in f]\n"
+           "print('snooped', [p for p in snooped if not p.startswith(os.getcwd())])")
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +100,8 @@ def test_escaping_daemon_is_killed_and_reported(course):
 
 def test_tmp_flood_is_capped_private_and_given_back(course):
     """Are 50 MB files written to /tmp and the notebook's folder refused at the scratch cap and reported,
-    invisible to the next learner, and their memory given back before it runs?"""
+    invisible to the next learner (who cannot find any notebook or gradebook either), and their memory
+    given back before it runs?"""
     run = _grade(course, ["a_tmp_flood", "m_witness", "z_honest1"])
     by = {r.student: r for r in run.results}
     _assert_honest_untouched(run, ["m_witness", "z_honest1"])
@@ -101,7 +111,7 @@ def test_tmp_flood_is_capped_private_and_given_back(course):
     flood = _printed(course, "a_tmp_flood")
     assert "No space left on device" in flood and "written 1 " in flood, flood  # one 50 MB file fits in 96 MB
     seen = _printed(course, "m_witness")
-    assert "seen []" in seen, seen
+    assert "seen []" in seen and "snooped []" in seen, seen  # nor the course, solutions or gradebook
     # the flood's ~96 MB of tmpfs was freed when its notebook ended (host-wide figure, so some margin)
     assert _host_shmem_kb(seen) < _host_shmem_kb(flood) - (48 << 10), (flood, seen)
 
