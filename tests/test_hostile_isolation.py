@@ -150,3 +150,15 @@ def test_without_bubblewrap_grading_refuses_unless_opted_in(course, monkeypatch,
     assert any(r.startswith("process limit reached") for r in by["a_fork_bomb"].reasons), by["a_fork_bomb"].reasons
     loop = by["a_infinite_loop"]
     assert loop.status == "flagged" and any(r.startswith("timeout in") for r in loop.reasons), loop.reasons
+
+
+def test_a_kill_after_the_last_cell_is_still_reported():
+    """If the time limit kills a notebook whose cells have all run (a process it started kept the channel open,
+    or a loaded machine), is that recorded rather than silently dropped?"""
+    from qicourse.grading.autograde import _assemble
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    ran = {"0": {"outputs": [], "execution_count": 1, "events": []}}
+    assert _assemble(nb, [0], {"cells": ran, "done": True}) == []
+    reasons = _assemble(nb, [0], {"cells": ran, "done": False, "killed": "notebook time limit"})
+    assert reasons == ["killed after its last cell had run (notebook time limit)"]

@@ -1,4 +1,4 @@
-"""Start warm grading workers, each inside one bubblewrap sandbox when `bwrap` is available.
+"""Start warm grading workers, each inside one bubblewrap sandbox when `bwrap` (0.8 or newer) works here.
 
 The sandbox sees the Python environment and the qicourse package read-only, the datasets
 read-only, and a private tmpfs work area; not the repository, `solutions/`, the course directory
