@@ -343,7 +343,7 @@ def test_without_fork_nbgrader_kernels_give_the_same_scores(graded, tmp_path, mo
     setup_course(course_dir=copy, solutions_dir=FX / "solutions")
     monkeypatch.setenv("QICOURSE_NO_FORK", "1")
     run = grade("fx_ward", course_dir=copy, students=list(picks), force=True, limits=LIMITS,
-                datasets_dir=FX / "datasets", progress=False, mark_writeups=False)
+                datasets_dir=FX / "datasets", progress=False, mark_writeups=False, allow_no_sandbox=True)
     for r in run.results:
         status, auto, _ = EXPECTED[picks[r.student]]
         assert r.sandbox.startswith("kernel") and r.status == status, (r.student, r.status, r.reasons)

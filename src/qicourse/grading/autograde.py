@@ -32,6 +32,10 @@ from qicourse.grading.writeups import cached_lookup
 NOT_EXECUTED = "NotExecuted"
 
 
+class NoSandboxError(ValueError):
+    """Grading learners' code without the sandbox was not asked for explicitly."""
+
+
 @dataclass
 class SubmissionResult:
     """What happened to one learner's notebook."""
@@ -212,8 +216,11 @@ def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
         else:
             why = result.get("exit") or "the process ended without finishing"
             reasons.append(f"kernel died in {label} ({why}); later cells not run")
+    elif result.get("killed"):  # e.g. a process it started held the channel open past the time limit
+        reasons.append(f"killed after its last cell had run ({result['killed']})")
     elif result.get("fatal"):
         reasons.append(f"grading problem: {result['fatal']}")
+    reasons += result.get("isolation") or []  # scratch full, process limit, processes left running
     return reasons
 
 
@@ -291,12 +298,15 @@ def find_submissions(course: Course, assignment: str, students: list[str] | None
 def grade(assignment: str, *, course_dir: str | Path | None = None, workers: int | None = None, force: bool = False,
           students: list[str] | None = None, limits: Limits | None = None, datasets_dir: str | Path | None = None,
           hidden: list[str | Path] | None = None, use_bwrap: bool = True, progress: bool = True,
-          render_figures: bool = True, mark_writeups: bool = True, rubric_lookup=None, stream=None) -> GradeRun:
+          render_figures: bool = True, mark_writeups: bool = True, rubric_lookup=None, stream=None,
+          allow_no_sandbox: bool = False) -> GradeRun:
     """Autograde every submission of `assignment` in parallel, sandboxed workers; one process writes the gradebook.
 
     Already graded submissions are skipped unless `force` (or the submission is newer). Manual
     grades are never touched. Returns a GradeRun; per-learner results are also saved beside the
-    gradebook for export, feedback and the report.
+    gradebook for export, feedback and the report. Without bubblewrap, raises NoSandboxError
+    unless `allow_no_sandbox` (learners' code would run with the grader's own access); then every
+    result's `sandbox` says "no sandbox".
     """
     options = dict(locals())
     from qicourse.grading.fastpath import shared_gradebook
@@ -306,7 +316,7 @@ def grade(assignment: str, *, course_dir: str | Path | None = None, workers: int
 
 
 def _grade(assignment, *, course_dir, workers, force, students, limits, datasets_dir, hidden, use_bwrap, progress,
-           render_figures, mark_writeups, rubric_lookup, stream) -> GradeRun:
+           render_figures, mark_writeups, rubric_lookup, stream, allow_no_sandbox) -> GradeRun:
     from qicourse.paths import datasets_dir as default_datasets, repo_root
 
     t0 = time.perf_counter()
@@ -351,6 +361,10 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
     else:  # Windows: nbgrader's kernel executor, one notebook at a time
         pool = KernelRunner(datasets_dir=ddir if ddir.is_dir() else None)
     sandbox = pool.sandbox
+    if todo and sandbox != "bwrap" and not allow_no_sandbox:
+        raise NoSandboxError(
+            f"no sandbox here ({sandbox}: bubblewrap missing or not allowed to make namespaces), so learners' code "
+            "could read the course, solutions and gradebook; install bubblewrap, or pass --no-sandbox to grade anyway")
     if todo:
         pool.launch()  # workers warm up while this process prepares the first submissions
     results: list[SubmissionResult] = []

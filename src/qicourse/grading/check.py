@@ -161,7 +161,8 @@ def check_notebook(path: str | Path, assignment: str | None = None, *, solutions
         dest.mkdir(parents=True)
         shutil.copy2(path, dest / nb_name)
         run = grade(assignment, course_dir=course_dir, workers=1, progress=False, datasets_dir=datasets_dir,
-                    rubric_lookup=rubric_lookup, use_bwrap=use_bwrap, hidden=[solutions])
+                    rubric_lookup=rubric_lookup, use_bwrap=use_bwrap, hidden=[solutions],
+                    allow_no_sandbox=True)  # the learner's own code on their own machine
         res = run.results[0]
         graded_nb = course_dir / "autograded" / "learner" / assignment / nb_name
         cells = {}

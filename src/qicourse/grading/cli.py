@@ -36,8 +36,11 @@ def _grade(args) -> int:
     from qicourse.grading import grade
 
     run = grade(args.assignment, course_dir=args.course_dir, workers=args.workers, force=args.force,
-                students=args.student or None)
+                students=args.student or None, allow_no_sandbox=args.no_sandbox)
     ok = sum(r.status == "ok" for r in run.results)
+    if run.sandbox != "bwrap" and run.results:
+        print(f"WARNING: graded WITHOUT a sandbox ({run.sandbox}, --no-sandbox): learners' code ran with your "
+              "access to files; every result records it")
     print(f"graded {len(run.results)} notebook(s) in {run.seconds:.1f} s with {run.workers} worker(s), "
           f"sandbox: {run.sandbox}; {ok} ok, {len(run.failures)} with problems, {len(run.skipped)} already graded (use --force)")
     for r in run.failures:
@@ -120,6 +123,8 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: number of cores)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
     p.add_argument("--student", action="append", metavar="ID", help="only this student (repeatable)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="grade even without bubblewrap: learners' code can then read your files (recorded in every result)")
     course_opt(p)
     p = add("feedback", _feedback, "HTML feedback per learner (with rubric feedback), in parallel processes")
     p.add_argument("assignment")

@@ -20,6 +20,9 @@ HOSTILE = (
     "deleted_test", "renamed_test", "edited_test", "deleted_setup", "other_assignment", "read_secrets",
     "monkeypatch",
 )
+# Attacks on the learners graded after this one by the same worker (not in every fabricated cohort:
+# tests/test_hostile_isolation.py grades each with honest learners after it).
+ISOLATION_ATTACKS = ("escaping_daemon", "tmp_flood", "fork_bomb")
 _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 
@@ -117,6 +120,70 @@ def hostile(kind: str, source_nb, release_nb, *, secrets: list[str] = (), write_
             "class DropAsserts(ast.NodeTransformer):\n    def visit_Assert(self, node):\n        return ast.Pass()",
             "get_ipython().ast_transformers.append(DropAsserts())",
             "get_ipython().run_cell = lambda *a, **k: None",
+        ]))
+    if kind == "escaping_daemon":  # leaves its process group and session, then attacks whoever comes next
+        return _insert_after_first_answer(nb, "\n".join([
+            "import glob, os, signal, time",
+            "if os.fork() == 0:",
+            "    os.setsid()",
+            "    if os.fork() == 0:",
+            "        signal.signal(signal.SIGTERM, signal.SIG_IGN)",
+            "        signal.signal(signal.SIGHUP, signal.SIG_IGN)",
+            "        os.closerange(3, 4096)  # nothing ties it to the notebook any more",
+            "        home = os.path.dirname(os.getcwd())  # the worker's folder of submissions",
+            "        time.sleep(2)  # the notebook is over by now",
+            "        for _ in range(150):",
+            "            for pid in filter(str.isdigit, os.listdir('/proc')):",
+            "                try:  # grading processes in this worker's folder: the worker, the next learners",
+            "                    if int(pid) != os.getpid() and os.readlink(f'/proc/{pid}/cwd').startswith(home):",
+            "                        os.kill(int(pid), signal.SIGKILL)",
+            "                except OSError:",
+            "                    pass",
+            "            for folder in glob.glob(os.path.join(home, '*/')):",
+            "                try:",
+            "                    open(os.path.join(folder, 'pwned.txt'), 'w').write('daemon was here')",
+            "                except OSError:",
+            "                    pass",
+            "            time.sleep(0.2)",
+            "    os._exit(0)",
+            "os.wait()",
+        ]))
+    if kind == "tmp_flood":  # 50 MB files into /tmp and its own folder until refused
+        return _insert_after_first_answer(nb, "\n".join([
+            "import os",
+            "written = []",
+            "for folder in ('/tmp', '.'):",
+            "    for i in range(200):",
+            "        path = os.path.join(folder, f'flood{i}.bin')",
+            "        try:",
+            "            with open(path, 'wb') as fh:",
+            "                fh.write(b'x' * (50 << 20))",
+            "            written.append(path)",
+            "        except OSError as exc:",
+            "            print('refused', path, exc.strerror)",
+            "            break",
+            "shmem = [l for l in open('/proc/meminfo') if l.startswith('Shmem:')]",
+            "print('written', len(written), 'host', shmem[0].split()[1] if shmem else 'unknown', 'kB')",
+        ]))
+    if kind == "fork_bomb":  # every process forks again, 2**10 of them unless refused; all end by themselves
+        return _insert_after_first_answer(nb, "\n".join([
+            "import os, time",
+            "children, is_child, refused = [], False, None",
+            "try:",
+            "    for _ in range(10):",
+            "        pid = os.fork()",
+            "        if pid == 0:",
+            "            children, is_child = [], True",
+            "        else:",
+            "            children.append(pid)",
+            "except OSError as exc:",
+            "    refused = exc",
+            "if is_child:",
+            "    time.sleep(0.5)",
+            "    os._exit(0)",
+            "for pid in children:",
+            "    os.waitpid(pid, 0)",
+            "print('fork refused:', refused)",
         ]))
     raise ValueError(f"unknown hostile kind {kind!r}")
 

@@ -1,9 +1,18 @@
-"""Start warm grading workers, each inside one bubblewrap sandbox when `bwrap` is available.
+"""Start warm grading workers, each inside one bubblewrap sandbox when `bwrap` (0.8 or newer) works here.
 
 The sandbox sees the Python environment and the qicourse package read-only, the datasets
 read-only, and a private tmpfs work area; not the repository, `solutions/`, the course directory
-or the gradebook; no network. Without bwrap we fall back to rlimits + a temporary directory (and,
-when run as root, an unprivileged uid for learner code) and say so in every result.
+or the gradebook; no network. Inside it, every learner gets namespaces of their own
+(`isolation.py`): everything they start is killed when their notebook ends, their folder, /tmp,
+TMPDIR and /dev/shm are one private tmpfs capped at `Limits.scratch_bytes`, the rest of the file
+system is read-only, and `Limits.max_processes` caps their processes (RLIMIT_NPROC, and a pids
+cgroup per worker when grading runs as root, where the kernel ignores RLIMIT_NPROC).
+
+Without bubblewrap there is no file-system isolation: learner code could read (glob) anything its
+uid can, the course, solutions and gradebook included, and as root write anywhere. So `grade`
+refuses a cohort unless the educator opts in (`qicourse grade --no-sandbox`, `allow_no_sandbox`);
+then rlimits, a temporary directory, learner namespaces where the kernel allows them, an
+unprivileged uid where Python stays readable to it, and every result's `sandbox` says "no sandbox".
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +49,15 @@ class Limits:
     """largest file a notebook may write (RLIMIT_FSIZE)"""
     kill_grace: float = 5.0
     """seconds a cell may run past its limit before the process is killed"""
+    scratch_bytes: int = 128 << 20
+    """private tmpfs per learner holding their folder, /tmp, TMPDIR and /dev/shm (RAM, given back after)"""
+    max_processes: int = 64
+    """processes and threads a notebook may have at once (a fork bomb stops here)"""
+
+    def __post_init__(self):
+        for name in ("scratch_bytes", "max_processes", "max_file_bytes", "max_output_bytes"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"Limits.{name} must be positive, not {getattr(self, name)!r}")
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -51,9 +70,19 @@ def bwrap_path() -> str | None:
     path = shutil.which("bwrap")
     if not path:
         return None
-    probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--unshare-user", "--uid", "1000",
-                            "--gid", "1000", "--proc", "/proc", "--dev", "/dev", "true"], capture_output=True)
-    return path if probe.returncode == 0 else None
+    # the same namespaces and capability as a worker, and the learner's namespaces inside (util-linux unshare)
+    probe = [path, "--ro-bind", "/", "/", *_BWRAP_ISOLATION, "--proc", "/proc", "--dev", "/dev"]
+    unshare = shutil.which("unshare")
+    inner = [unshare, "--mount", "--pid", "--fork", "true"] if unshare else ["true"]
+    return path if subprocess.run(probe + inner, capture_output=True).returncode == 0 else None
+
+
+# Own user, PID, network, IPC, UTS and mount namespaces, killed with the grading process. CAP_SYS_ADMIN
+# inside the sandbox's user namespace lets the worker give each learner namespaces of their own
+# (isolation.py); the learner drops it. --disable-userns: no learner can make a user namespace, where
+# they could mount an uncapped tmpfs (bubblewrap >= 0.8).
+_BWRAP_ISOLATION = ["--unshare-all", "--die-with-parent", "--new-session", "--unshare-user", "--uid", "1000",
+                    "--gid", "1000", "--cap-add", "CAP_SYS_ADMIN", "--disable-userns"]
 
 
 def _package_root() -> Path:
@@ -100,12 +129,74 @@ def _can_drop_privileges() -> bool:
     return all(_others_can_read(p) for p in needed)
 
 
+class PidsCgroup:
+    """A pids cgroup for one worker and its learners: the kernel refuses fork() past `pids.max`.
+
+    Needed when grading runs as root: the kernel never applies RLIMIT_NPROC to a real uid of root
+    (`copy_process`, kernel/fork.c), and bubblewrap started by root maps the sandbox's uid to root.
+    Uses the cgroup v1 pids hierarchy or cgroup v2 where this process may create cgroups;
+    otherwise there is none and RLIMIT_NPROC (set by isolation.py) is what limits processes.
+    """
+
+    ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.refused_before = 0
+
+    @classmethod
+    def create(cls, name: str) -> PidsCgroup | None:
+        for root in cls.ROOTS:
+            path = Path(root) / name
+            try:
+                path.mkdir()
+            except OSError:
+                continue
+            if (path / "pids.max").is_file():
+                return cls(path)
+            path.rmdir()
+        return None
+
+    def join(self) -> None:
+        """Move the calling process here (run in the worker's child before it executes bubblewrap)."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def refused(self) -> int:
+        """How many fork()s the limit has refused so far (`pids.events`)."""
+        for line in (self.path / "pids.events").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "max":
+                return int(value)
+        return 0
+
+    def limit(self, max_processes: int) -> None:
+        """Allow `max_processes` beyond what the idle worker has now, plus the two isolation processes."""
+        current = int((self.path / "pids.current").read_text())
+        (self.path / "pids.max").write_text(str(current + 2 + int(max_processes)))
+        self.refused_before = self.refused()
+
+    def remove(self) -> None:
+        """Delete the cgroup once the sandbox's last process is gone (bwrap's own die a moment after it)."""
+        give_up = time.monotonic() + 5
+        while True:
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:  # still busy
+                if time.monotonic() > give_up:
+                    return
+                time.sleep(0.02)
+
+
 @dataclass
 class Worker:
     proc: subprocess.Popen
     info: dict = field(default_factory=dict)
     task: dict | None = None
     tmp: str | None = None
+    pids: PidsCgroup | None = None
 
 
 class WorkerPool:
@@ -117,10 +208,21 @@ class WorkerPool:
         self.hidden = [Path(h).resolve() for h in hidden]
         self.bwrap = bwrap_path() if use_bwrap else None
         self.drop_uid = NOBODY_UID if (not self.bwrap and _can_drop_privileges()) else None
-        self.sandbox = "bwrap" if self.bwrap else ("rlimits+tempdir+nobody" if self.drop_uid else "rlimits+tempdir")
+        self.sandbox = "bwrap" if self.bwrap else self._fallback_label()
         self.workers: list[Worker] = []
+        self._started = 0
         self.startup_seconds: list[float] = []
         self._mpl_cache = self._prepare_mpl_cache()
+
+    def _fallback_label(self) -> str:
+        """What still holds without bubblewrap, recorded in every result: never file-system isolation."""
+        from qicourse.grading.isolation import namespaces_available
+
+        held = ["rlimits", "tempdir"]
+        if namespaces_available():
+            held.append("learner namespaces")  # per-learner kill and capped scratch
+        held.append(f"uid {self.drop_uid if self.drop_uid else os.getuid()}")
+        return f"no sandbox ({'+'.join(held)})"
 
     @staticmethod
     def _prepare_mpl_cache() -> str | None:
@@ -136,9 +238,7 @@ class WorkerPool:
         py = [sys.executable, "-m", "qicourse.grading.worker"]
         if not self.bwrap:
             return py
-        cmd = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
-               "--unshare-user", "--uid", "1000", "--gid", "1000",
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        cmd = [self.bwrap, *_BWRAP_ISOLATION, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         for top in ("usr", "lib", "lib64", "bin", "sbin"):
             src = Path("/") / top
             if src.is_symlink():
@@ -169,14 +269,17 @@ class WorkerPool:
         env.update({"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                     "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"})
         env.pop("QICOURSE_ROOT", None)
+        self._started += 1
+        pids = PidsCgroup.create(f"qicourse-{os.getpid()}-{self._started}") if os.getuid() == 0 else None
         proc = subprocess.Popen(self._command(work_root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=env, cwd=tmp or "/", close_fds=True)
+                                stderr=subprocess.DEVNULL, env=env, cwd=tmp or "/", close_fds=True,
+                                preexec_fn=pids.join if pids else None)
         child_env = {"MPLBACKEND": "Agg"}
         if self.bwrap and self.datasets_dir:
             child_env["QICOURSE_DATA"] = "/data"
         send_message(proc.stdin.fileno(), {"work_root": work_root, "env": child_env,
                                            "mpl_cache": "/mplcache" if self.bwrap else self._mpl_cache})
-        return Worker(proc=proc, tmp=tmp)
+        return Worker(proc=proc, tmp=tmp, pids=pids)
 
     def launch(self) -> None:
         """Start the workers without waiting (they warm up while the writer prepares submissions)."""
@@ -185,11 +288,17 @@ class WorkerPool:
 
     def close(self) -> None:
         for w in self.workers:  # stateless between tasks: no need for a graceful shutdown
-            w.proc.kill()
-            w.proc.wait()
-            if w.tmp:
-                shutil.rmtree(w.tmp, ignore_errors=True)
+            self._stop(w)
         self.workers = []
+
+    @staticmethod
+    def _stop(w: Worker) -> None:
+        w.proc.kill()
+        w.proc.wait()
+        if w.tmp:
+            shutil.rmtree(w.tmp, ignore_errors=True)
+        if w.pids:
+            w.pids.remove()
 
     def __enter__(self):
         self.launch()
@@ -205,6 +314,8 @@ class WorkerPool:
                 task["datasets_copy_from"] = str(self.datasets_dir)
             if self.drop_uid is not None:
                 task["drop_to_uid"] = self.drop_uid
+        if w.pids:
+            w.pids.limit(task["limits"]["max_processes"])
         w.task = task
         send_message(w.proc.stdin.fileno(), task)
 
@@ -271,8 +382,7 @@ class WorkerPool:
                         msg = {"id": task["id"], "cells": {}, "done": False, "killed": None, "exit": None,
                                "fatal": "the grading worker was killed while running this notebook", "seconds": 0}
                         sel.unregister(w.proc.stdout)
-                        w.proc.kill()
-                        w.proc.wait()
+                        self._stop(w)
                         self.workers.remove(w)
                         fresh = self._start_worker()
                         self.workers.append(fresh)
@@ -280,6 +390,10 @@ class WorkerPool:
                     else:
                         w.task = None
                         idle.append(w)
+                        if w.pids and w.pids.refused() > w.pids.refused_before:
+                            msg.setdefault("isolation", []).append(
+                                f"process limit reached ({task['limits']['max_processes']} processes); "
+                                f"{w.pids.refused() - w.pids.refused_before} fork() calls refused")
                     busy -= 1
                     msg["sandbox"] = self.sandbox
                     yield task, msg

@@ -2,8 +2,9 @@
 
 Talks to the grading process over its stdin/stdout with length-prefixed JSON (nothing learner code
 could forge into a pickle). For every task it makes a fresh sub-directory, forks a child that runs
-the learner's cells (`executor.WarmRunner.child_main`), collects one JSON line per cell, kills the
-child at the time limit, and reports what happened, including a child that died.
+the learner's cells (`executor.WarmRunner.child_main`) in its own namespaces with capped scratch
+space (`isolation.fork_learner`), collects one JSON line per cell, kills the child and everything it
+started at the time limit or when it ends, and reports what happened, including a child that died.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import signal
 import struct
 import sys
 import time
+
+from qicourse.grading.isolation import fork_learner, kill_tree
 
 _HEADER = struct.Struct("!Q")
 
@@ -85,9 +88,9 @@ def run_task(runner, task: dict, work_root: str) -> dict:
     limits = task["limits"]
     started = time.perf_counter()
     r, w = os.pipe()
-    pid = os.fork()
+    # own PID + mount namespaces and capped scratch (isolation.py): nothing it starts outlives it
+    pid = fork_learner(workdir, scratch_bytes=int(limits["scratch_bytes"]), max_processes=int(limits["max_processes"]))
     if pid == 0:  # the child: learner code runs here only
-        os.setpgid(0, 0)  # its own process group, so anything it starts is killed with it
         _die_with_parent()
         os.close(r)
         for fd in _PROTOCOL_FDS:
@@ -106,7 +109,6 @@ def run_task(runner, task: dict, work_root: str) -> dict:
         wait = min(deadline - now, cell_started + cell_grace - now)
         if wait <= 0:
             killed = ("notebook time limit" if now >= deadline else "cell ignored its time limit")
-            os.kill(pid, signal.SIGKILL)
             break
         ready, _, _ = select.select([r], [], [], wait)
         if not ready:
@@ -134,11 +136,8 @@ def run_task(runner, task: dict, work_root: str) -> dict:
                 cells[int(msg["cell"])] = msg
                 cell_started = time.perf_counter()
     os.close(r)
-    try:  # the notebook's leftovers: subprocesses or forks still running after it finished
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    _, status = os.waitpid(pid, 0)
+    ended = kill_tree(pid)  # the notebook and its leftovers: subprocesses, forks, setsid() daemons
+    status = ended.status
     exit_info = None
     if os.WIFSIGNALED(status):
         exit_info = f"killed by signal {os.WIFSIGNALED(status) and os.WTERMSIG(status)}"
@@ -148,6 +147,7 @@ def run_task(runner, task: dict, work_root: str) -> dict:
     return {
         "id": task["id"], "cells": cells, "done": done and not killed, "fatal": fatal, "killed": killed,
         "exit": exit_info, "seconds": round(time.perf_counter() - started, 4), "facts": facts,
+        "isolation": ended.notes,
     }
 
 
