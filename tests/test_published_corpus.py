@@ -88,6 +88,14 @@ def test_aims_spans_marks_and_verdicts():
             missing = [c for c, top_level in top.items() if item["hand"][c][0] < top_level]
             assert smart["missing"] == missing, item["id"]
             assert smart["verdict"] == ("SMART" if not missing else "not SMART"), item["id"]
+            # Elements and marks tell the same story (README, "Elements"): a countable measure is
+            # level 2, a target with a baseline 2 and without 1, a too-big setting 1, none 0.
+            hand = {c: v[0] for c, v in item["hand"].items()}
+            el = {name: smart[name] for name in SMART_ELEMENTS}
+            assert hand["measure"] == (2 if el["measure"].get("countable") else 1) * el["measure"]["present"], item["id"]
+            assert hand["target"] == (2 if el["baseline"]["present"] else 1) * el["target"]["present"], item["id"]
+            assert hand["direction"] == int(el["direction"]["present"]), item["id"]
+            assert hand["scope"] == (1 if el["setting"].get("too_big") else 2) * el["setting"]["present"], item["id"]
             # A time-frame mark of 2 needs a date, range or duration; an event deadline gets 1.
             kind = smart["time_frame"]["kind"]
             assert item["hand"]["time_frame"][0] == {"date": 2, "range": 2, "duration": 2, "event": 1, "none": 0}[kind], item["id"]
