@@ -110,18 +110,26 @@ class MarkResult:
 _FILLER = frozenset("a an and the of to for in on with our we by from what how".split())
 
 
-def _section_for(criterion: Criterion, sections: list[Section]) -> Section | None:
+#: headings that hold several parts of a report ("Methods" may hold the measures, the changes, the PDSA cycles or
+#: none of them): read for a criterion only when the criterion finds its first-level evidence there
+_GENERIC_HEADINGS = frozenset({"methods", "method", "design methods", "study design", "pdsa cycles", "phase 1",
+                               "data", "analysis", "summary"})
+
+
+def _section_for(criterion: Criterion, sections: list[Section], rubric: Rubric | None = None,
+                 facts: dict | None = None) -> Section | None:
     """The non-empty report section whose heading best matches one of the criterion's aliases (whole words).
 
     A heading the alias is most of ("PDSA cycles", "5. PDSA cycles and what we predicted") is preferred, then
     the earlier alias, then the exact heading; a long title that merely mentions the alias ("Reducing time to
     antibiotics with PDSA cycles") is used only when nothing better matches, and never when it has no text.
     An empty heading that matches better than any non-empty one ("### Plan" over inline "Objective:",
-    "Prediction:" ... labels) is an umbrella over sub-sections: None, so the whole answer is read.
+    "Prediction:" ... labels) is an umbrella over sub-sections: None, so the whole answer is read. A section
+    matched only by a generic alias (`_GENERIC_HEADINGS`) is used only when it holds the criterion's evidence.
     """
     if not criterion.sections:
         return None
-    best: tuple[tuple, Section] | None = None
+    candidates: list[tuple[tuple, Section, str]] = []
     umbrella: tuple | None = None
     for index, s in enumerate(sections):
         words = normalise_heading(s.heading)
@@ -137,11 +145,17 @@ def _section_for(criterion: Criterion, sections: list[Section]) -> Section | Non
             if not s.text.strip():
                 if not key[0] and (umbrella is None or key < umbrella):
                     umbrella = key
-            elif best is None or key < best[0]:
-                best = (key, s)
-    if best is None or (umbrella is not None and umbrella[:2] < best[0][:2]):
-        return None
-    return best[1]
+            else:
+                candidates.append((key, s, a))
+    for key, s, alias in sorted(candidates, key=lambda c: c[0]):
+        if umbrella is not None and umbrella[:2] < key[:2]:
+            return None
+        if alias in _GENERIC_HEADINGS and rubric is not None and len(criterion.levels) > 1:
+            ctx = Context(text=s.text, facts=facts or {}, keyword_groups=rubric.keyword_groups)
+            if not _check(criterion.levels[1].evidence, ctx, {})[0]:  # type: ignore[arg-type]
+                continue
+        return s
+    return None
 
 
 def _check(evidence: Evidence, ctx: Context, cache: dict[str, Hit]) -> tuple[bool, list[str], list[str]]:
@@ -255,6 +269,23 @@ _PLACEHOLDER = re.compile(r"^[ \t]*YOUR ANSWER HERE[ \t]*$", re.M)
 _KIND_NAMES = {"aim": "an aim", "pdsa": "a PDSA plan", "report": "a full project report"}
 
 
+def _split(rubric: Rubric, raw: str) -> list[Section]:
+    labels = frozenset(normalise_heading(a) for c in rubric.criteria for a in c.sections)
+    return split_sections(raw, labels) if labels else []
+
+
+def locate_sections(rubric: Rubric | str, text: str) -> dict[str, Section | None]:
+    """{criterion id: the report section it is marked on, or None when the whole answer is read}."""
+    if not isinstance(rubric, Rubric):
+        rubric = load_rubric(rubric)
+    sections = _split(rubric, _PLACEHOLDER.sub("", (text or "")[:MAX_CHARS]))
+    out: dict[str, Section | None] = {}
+    for c in rubric.criteria:
+        sec = _section_for(c, sections, rubric)
+        out[c.id] = sec if sec is not None and sec.text.strip() else None
+    return out
+
+
 def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = None) -> MarkResult:
     """Mark one write-up against a rubric; never raises on learner text (empty, huge, not English)."""
     if not isinstance(rubric, Rubric):
@@ -278,15 +309,14 @@ def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = Non
         if kind and rubric.kind in _KIND_NAMES and kind != rubric.kind:
             notes.append(f"This looks like {_KIND_NAMES[kind]} rather than {_KIND_NAMES[rubric.kind]}: was it "
                          f"written in the right cell? Marks below are for what this rubric asks.")
-    labels = frozenset(normalise_heading(a) for c in rubric.criteria for a in c.sections)
-    sections = split_sections(raw, labels) if labels else []
+    sections = _split(rubric, raw)
     # the fallback for a criterion without its own section: the answer's words without the headings, so a
     # blank template ("## Equity", "## Limitations" ...) earns nothing
     body = "\n".join(s.text for s in sections) if sections else plain
     whole_ctx = Context(text=body, facts=facts, keyword_groups=rubric.keyword_groups)
     results: list[CriterionResult] = []
     for c in rubric.criteria:
-        sec = _section_for(c, sections)
+        sec = _section_for(c, sections, rubric, facts)
         if sec is not None and sec.text.strip():
             # the heading is part of what the learner wrote ("## Limitations" says they considered them)
             ctx = Context(text=f"{sec.heading}:\n{sec.text}", facts=facts, keyword_groups=rubric.keyword_groups)

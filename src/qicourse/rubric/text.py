@@ -86,12 +86,16 @@ def split_sections(markdown: str, labels: set[str] | frozenset[str] = frozenset(
         h = _heading_of(line, lines[i + 1] if i + 1 < len(lines) else "")
         if h is None and labels:
             m = _INLINE_LABEL.match(line)
-            if m and normalise_heading(m.group(1)) in labels:
-                h = _clean_heading(m.group(1))
-                lines[i] = line[m.end():]
-                heads.append((i, h))
-                lines[i] = "\x00" + lines[i]  # marks a body that starts on the heading line
+            label = m.group(1) if m and _names_label(m.group(1), labels) else None
+            end = m.end() if label else 0
+            if label is None:
+                label, end = _run_in(line, labels)
+            if label is not None:
+                heads.append((i, _clean_heading(label)))
+                lines[i] = "\x00" + line[end:]  # marks a body that starts on the heading line
                 continue
+            if _bare_label_line(line, labels):
+                h = _clean_heading(line.strip().rstrip("?:"))
         if h is not None:
             heads.append((i, h))
     sections: list[Section] = []
@@ -109,6 +113,50 @@ def split_sections(markdown: str, labels: set[str] | frozenset[str] = frozenset(
                 body = body[1:]
         sections.append(Section(h, strip_markdown("\n".join(body))))
     return sections
+
+
+def _names_label(words: str, labels: set[str] | frozenset[str]) -> bool:
+    """Does a short label ("Design/Methods", "Implications for Practice and Research") hold a known heading?"""
+    norm = normalise_heading(words)
+    if norm in labels:
+        return True
+    # "PDSA 1: we predicted ..." numbers a part inside a section, not a new section
+    return len(norm.split()) <= 6 and not re.search(r"\d", norm) and any(f" {a} " in f" {norm} " for a in labels)
+
+
+#: a run-in heading opens its paragraph: "Results The proportion rose ...", "METHODS We measured ...",
+#: "Aim This project set out to ..." (SQUIRE / IMRaD structured abstracts printed without colons)
+_RUN_IN = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?((?:[A-Z][A-Za-z&/'-]*)(?:[ \t]+[a-zA-Z&/'-]+){0,5}?)[ \t]+(?=[A-Z\"'(])")
+
+
+_BOLD_RUN_IN = re.compile(r"^[ \t]*(\*\*|__)([^*_\n]{2,60}?)\1[ \t]*:?[ \t]+(?=\S)")
+
+
+def _run_in(line: str, labels: set[str] | frozenset[str]) -> tuple[str | None, int]:
+    """(label, end of label) when the line opens with a known heading run into its text, else (None, 0)."""
+    b = _BOLD_RUN_IN.match(line)
+    if b and _names_label(b.group(2), labels):  # "**Background** Medicines are often changed ..."
+        return b.group(2), b.end()
+    m = _RUN_IN.match(line)
+    if not m:
+        return None, 0
+    words = m.group(1).split()
+    first = words[0]
+    # the label is written as a heading: capitalised ("Results") or in capitals ("BACKGROUND")
+    for k in range(len(words), 0, -1):
+        cand = " ".join(words[:k])
+        if normalise_heading(cand) in labels and (k == len(words)) and (first.isupper() or first[:1].isupper()):
+            return cand, m.end()
+    return None, 0
+
+
+def _bare_label_line(line: str, labels: set[str] | frozenset[str]) -> bool:
+    """A short line of its own naming a known heading ("Background & Problem", "What are we trying to achieve?")."""
+    t = line.strip()
+    if not t or len(t) > 60 or t.endswith((".", ",", ";")) or not t[:1].isupper():
+        return False
+    norm = normalise_heading(t)
+    return 0 < len(norm.split()) <= 8 and any(f" {a} " in f" {norm} " for a in labels)
 
 
 _INLINE_LABEL = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?([A-Za-z][A-Za-z /&-]{1,40}?)[ \t]*(?::|(?:\*\*|__)[ \t]*:|:[ \t]*(?:\*\*|__)|[ \t]+-[ \t]+)(?:\*\*|__)?[ \t]*(?=\S)")
