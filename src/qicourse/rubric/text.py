@@ -195,7 +195,8 @@ def normalise_heading(h: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", h.lower()))
 
 
-_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+(?=\s|$)|$)", re.M)
+#: a sentence ends at . ! or ? followed by space or the end, closing quotes and brackets included ('... 90%."')
+_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*(?=\s|$)|$)", re.M)
 
 
 def sentences(text: str) -> list[str]:
@@ -216,7 +217,7 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-_END = re.compile(r"[.!?](?=\s|$)|\n")
+_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)|\n")
 
 
 def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
