@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .smart import SmartAnalysis, analyse_smart_aim
+from .smart import SmartAnalysis, analyse_smart_aim, measure_countable, time_specific
 from .text import first_accepted, quote, sentence_bounds, sentences, word_count
 
 
@@ -118,23 +118,13 @@ def _measure(ctx: Context) -> Hit:
     return _smart_field("measure", ctx)
 
 
-# a bare "number of falls" is a count without a denominator or period: not yet countable as a measure
-_QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|time|median|mean|average|minutes|hours|"
-                    r"days|ratio)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|month|year)\b|"
-                    r"\b(?:daily|weekly|monthly|a day|a week|a month)\b", re.I)
-
-
 @detector("smart.measure_specific",
           "Make the measure countable: a percentage of a defined group of patients, a rate per 1,000 bed days, "
           "or a time in minutes.")
 def _measure_specific(ctx: Context) -> Hit:
     s = ctx.smart
-    if s.measure is None:
-        return Hit(False)
-    units = [q.unit for q in (s.baseline, s.target) if q is not None and q.unit
-             and getattr(q, "kind", "absolute") == "absolute"]
-    ok = bool(_QUANT.search(s.measure)) or any(u == "%" or "per" in u or u in ("minutes", "hours") for u in units)
-    return Hit(ok, [s.measure] if ok else [])
+    ok = measure_countable(s)
+    return Hit(ok, [s.measure] if ok and s.measure else [])
 
 
 @detector("smart.target", "Give a numeric target (how much, e.g. to 90%, or by a third).")
@@ -156,10 +146,7 @@ def _time(ctx: Context) -> Hit:
                                  "'the end of the rotation'.")
 def _time_specific(ctx: Context) -> Hit:
     tf = ctx.smart.time_frame
-    ok = tf is not None and (tf.kind in ("date", "duration") or bool(re.search(r"\b(?:19|20)\d{2}\b|\d{1,2}/\d|january|february|march|april|"
-                                                                              r"may|june|july|august|september|"
-                                                                              r"october|november|december",
-                                                                              tf.text, re.I)))
+    ok = time_specific(tf)
     return Hit(ok, [tf.text] if ok and tf else [])
 
 

@@ -394,10 +394,40 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
         name for name in ("direction", "measure", "baseline", "target", "time_frame", "population")
         if getattr(result, name) is None
     ]
-    core = ("direction", "measure", "target", "time_frame")
-    result.is_smart = all(getattr(result, n) is not None for n in core) and not result.too_big
     result.misconceptions = _misconceptions(result, rest)
+    # what lesson 3 and m3 teach: a direction, a countable measure, a baseline AND a target, a date or duration,
+    # a manageable setting, and a result rather than a solution
+    result.is_smart = (result.direction is not None and measure_countable(result) and result.target is not None
+                       and result.baseline is not None and time_specific(result.time_frame)
+                       and result.population is not None and not result.too_big
+                       and not any(m.code == "solution_in_disguise" for m in result.misconceptions))
     return result
+
+
+# a bare "number of falls" is a count without a denominator or period: not yet countable as a measure
+_QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|time|median|mean|average|minutes|hours|"
+                    r"days|ratio|incidence|prevalence|compliance)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|"
+                    r"month|year)\b|\b(?:daily|weekly|monthly|a day|a week|a month)\b", re.I)
+
+
+def measure_countable(r: SmartAnalysis) -> bool:
+    """Is the measure countable: a percentage of a group, a rate, a count per period or a time (or its units say so)?"""
+    if r.measure is None:
+        return False
+    if r.direction is None and any(m.code == "solution_in_disguise" for m in r.misconceptions):
+        return False  # "train 100% of nurses" counts the change being made, not a result
+    units = [q.unit for q in (r.baseline, r.target) if q is not None and q.unit
+             and getattr(q, "kind", "absolute") == "absolute"]
+    if r.baseline is not None and re.search(r"\b(?:a|per|each)\s+(?:day|week|month|year)\b", r.baseline.text, re.I):
+        units.append("per period")  # "a mean of 18.6 incidents a month": a count per period
+    return bool(_QUANT.search(r.measure)) or any(u == "%" or "per" in u or u in ("minutes", "hours") for u in units)
+
+
+def time_specific(tf: TimeFrame | None) -> bool:
+    """A calendar date or a duration, not only an event ("the end of the rotation")."""
+    return tf is not None and (tf.kind in ("date", "duration") or bool(re.search(
+        r"\b(?:19|20)\d{2}\b|\d{1,2}/\d|january|february|march|april|may|june|july|august|september|october|"
+        r"november|december", tf.text, re.I)))
 
 
 _OUT_OF = re.compile(rf"(?P<n>{_NUM}|{_WNUM})\s+(?:out\s+)?of\s+(?:the\s+|every\s+)?(?P<d>{_NUM}|{_WNUM})\b(?!\s*(?:weeks?|months?|years?))",
@@ -465,6 +495,33 @@ def _find_quantities(aim: str, rest: str, r: SmartAnalysis) -> None:
                     break
             if r.baseline:
                 break
+    if r.baseline is None and len(rest) <= 2000:
+        _finding_baseline(aim, rest, r)
+
+
+#: where the measure is now, stated as a finding in another sentence: "An audit found 27% ...", "... had an
+#: unplanned extubation rate of 1.41 per 100 ventilator days", "were contaminated 4.5% of the time"
+_FINDING_BASELINE = [
+    re.compile(rf"\b(?:rate|mean|median|average)\s+(?:[\w-]+\s+){{0,2}}?(?:of|was|is)\s+(?:only\s+|about\s+|around\s+)?"
+               rf"(?P<b>{_NUM})(?P<bu>{_UNIT}|\s+[a-z]+\s+(?:a|per|each)\s+(?:day|week|month|year))?", re.I),
+    re.compile(rf"\b(?:found|showed|shows|show|was|were|is|are|had|has|stayed|remained|averag\w+)\s+(?:that\s+)?"
+               rf"(?:[\w:'-]+\s+){{0,4}}?(?P<b>{_NUM})(?P<bu>{_UNIT}|\s+[a-z]+\s+(?:a|per|each)\s+(?:day|week|month|"
+               rf"year))", re.I),
+    re.compile(rf"^\W*(?:only\s+)?(?P<b>{_NUM})(?P<bu>{_UNIT})\s+of\b", re.I),
+]
+
+
+def _finding_baseline(aim: str, rest: str, r: SmartAnalysis) -> None:
+    """A baseline stated as a finding in a sentence other than the aim (not a date, not the target)."""
+    for sent in sentences(rest):
+        if sent in aim or not _FINDING.search(sent):
+            continue
+        for p in _FINDING_BASELINE:
+            m = p.search(sent)
+            if m and _to_number(m.group("b")) is not None and not _is_time_number(sent, m.end("b")):
+                r.baseline = Quantity(_to_number(m.group("b")), _unit(m.group("bu")), m.group(0).strip())  # type: ignore[arg-type]
+                r.spans["baseline"] = m.group(0).strip()
+                return
 
 
 def _is_time_number(s: str, end: int) -> bool:
@@ -494,6 +551,9 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
     ]
     for kind, pat in patterns:
         m = re.search(pat, aim, re.I)
+        if m and aim.rfind("(", 0, m.start()) > aim.rfind(")", 0, m.start()) and not re.search(
+                r"(?i)\b(?:target|goal|aim)\b", aim[aim.rfind("(", 0, m.start()):m.start()]):
+            m = None  # inside brackets a number defines the measure ("hypothermia (temperature below 36°C)")
         if m and not _is_time_number(aim, m.end("t")):
             val = _to_number(m.group("t"))
             if val is None:
@@ -531,6 +591,9 @@ def _find_direction(aim: str, r: SmartAnalysis) -> None:
             continue
         if re.fullmatch(r"(?i)prevent\w*", word) and r.target is None:
             continue
+        if re.search(r"(?i)\b(?:has|have|had|was|were|is|are)(?:\s+been)?\s+(?:\w+\s+)?$", aim[max(0, m.start() - 25):m.start()]) \
+                and re.search(r"(?i)(?:ed|ing)$", word):
+            continue  # "delays have increased", "rates were falling": the problem, not the intent
         r.direction = "increase" if m.group("inc") else "decrease" if m.group("dec") else "maintain"
         r.spans["direction"] = word
         return
@@ -539,16 +602,6 @@ def _find_direction(aim: str, r: SmartAnalysis) -> None:
             and r.baseline.value != r.target.value:
         r.direction = "increase" if r.target.value > r.baseline.value else "decrease"
         r.spans["direction"] = r.target.text
-    elif r.target is not None and r.target.comparator:
-        c = r.target.comparator.lower()
-        if c in ("at least", "over", "above", "more than", "greater than", "no fewer than", "no less than",
-                 "more", "higher", "greater", ">", ">=", "≥", "a minimum of"):
-            r.direction = "increase"
-        elif c in ("under", "below", "less than", "fewer than", "no more than", "at most", "less", "fewer",
-                   "lower", "<", "<=", "≤", "a maximum of"):
-            r.direction = "decrease"
-        if r.direction:
-            r.spans["direction"] = r.target.text
 
 
 def _find_measure(aim: str, r: SmartAnalysis) -> None:
@@ -653,10 +706,23 @@ _MESSAGES = {
 }
 
 
+#: an aim whose main verb is a change to make: "The target was to make calls to 80% ...", "To introduce ... and train ..."
+_LEADS_WITH_CHANGE = re.compile(
+    r"(?:^\W*(?:aim\s*:\s*)?|\b(?:aims?|aimed|goal|target|objective|purpose)\s+(?:is|was|will be)?\s*|\bwe will\s+|\bwe aim\s+|"
+    r"\bI will\s+)(?:to\s+)?(?P<change>(?:introduc|implement|train|teach|educat|deliver|provid|creat|develop|launch|"
+    r"roll\w* out|install|put up|mak|run|hold|set up|design|writ|giv|distribut|refin)\w*(?:\s+[\w-]+){0,4})", re.I)
+
+
 def _misconceptions(r: SmartAnalysis, rest: str) -> list[Misconception]:
     out: list[Misconception] = []
     numeric = r.target is not None
-    if r.solution and (r.measure is None or not numeric):
+    lead = _LEADS_WITH_CHANGE.search(r.aim_text)
+    if (r.solution and (r.measure is None or not numeric)) or (lead and r.direction is None):
+        # numbers do not make a change into a result: "introduce a grab bag and train 100% of nurses" counts
+        # the change being made, not what gets better for patients (lesson 3, "a solution in disguise")
+        if lead and not r.solution:
+            r.solution = lead.group("change")
+            r.spans["solution"] = r.solution
         out.append(Misconception("solution_in_disguise", _MESSAGES["solution_in_disguise"]))
     if r.direction is None:
         out.append(Misconception("no_direction", _MESSAGES["no_direction"]))
