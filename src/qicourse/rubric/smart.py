@@ -414,8 +414,6 @@ def measure_countable(r: SmartAnalysis) -> bool:
     """Is the measure countable: a percentage of a group, a rate, a count per period or a time (or its units say so)?"""
     if r.measure is None:
         return False
-    if r.direction is None and any(m.code == "solution_in_disguise" for m in r.misconceptions):
-        return False  # "train 100% of nurses" counts the change being made, not a result
     units = [q.unit for q in (r.baseline, r.target) if q is not None and q.unit
              and getattr(q, "kind", "absolute") == "absolute"]
     if r.baseline is not None and re.search(r"\b(?:a|per|each)\s+(?:day|week|month|year)\b", r.baseline.text, re.I):
