@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .smart import SmartAnalysis, analyse_smart_aim, measure_countable, time_specific
-from .text import first_accepted, quote, sentence_bounds, sentences, word_count
+from .text import dismissed, first_accepted, quote, sentence_bounds, sentences, word_count
 
 
 @dataclass
@@ -23,6 +23,8 @@ class Hit:
     """quoted words from the answer that show the evidence"""
     note: str = ""
     """a misconception or caution to pass on in feedback"""
+    dismissed: bool = False
+    """the evidence was there but the text negates, dismisses or contradicts it (feedback must not say it is met)"""
 
 
 @dataclass
@@ -60,7 +62,8 @@ def detector(name: str, hint: str) -> Callable[[Callable[[Context], Hit]], Calla
 
 def run_detector(name: str, ctx: Context) -> Hit:
     if name.startswith("kw."):
-        return keyword_hit(ctx.text, ctx.keyword_groups[name[3:]].patterns)
+        g = ctx.keyword_groups[name[3:]]
+        return keyword_hit(ctx.text, g.patterns, negatable=g.negatable, unless=g.unless)
     return DETECTORS[name].fn(ctx)
 
 
@@ -75,8 +78,14 @@ def hint_for(name: str, keyword_groups: dict) -> str:
 _COMPILED: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
-def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6) -> Hit:
-    """Find any of the patterns (case-insensitive, at word boundaries); quote up to `limit` distinct spans."""
+def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6, negatable: bool = False,
+                unless: str | None = None) -> Hit:
+    """Find any of the patterns (case-insensitive, at word boundaries); quote up to `limit` distinct spans.
+
+    With `negatable`, a mention negated or dismissed in its clause is passed over ("no balancing measure was
+    needed", "regression to the mean cannot explain this"); with `unless`, so is a mention in a sentence matching
+    that pattern. The passed-over mentions are quoted in the hit's note so feedback can say what was set aside.
+    """
     rx = _COMPILED.get(patterns)
     if rx is None:
         rx = re.compile(r"(?<![\w])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![\w])", re.I)
@@ -84,10 +93,21 @@ def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6) -> Hit:
     spans: list[str] = []
     seen: set[str] = set()
     sentences_seen: set[int] = set()
-    for m in rx.finditer(text):
+    set_aside: list[str] = []
+    unless_rx = re.compile(unless, re.I) if unless else None
+    for tries, m in enumerate(rx.finditer(text)):
+        if tries >= 200:  # hostile text: enough is enough
+            break
         key = m.group(0).lower()
         if key in seen:
             continue
+        if negatable and dismissed(text, m.start(), m.end()):
+            set_aside.append(quote(text, m.start(), m.end()))
+            continue
+        if unless_rx is not None:
+            left, right = sentence_bounds(text, m.start(), m.end())
+            if unless_rx.search(text[left:right].strip()):
+                continue
         seen.add(key)
         left, _ = sentence_bounds(text, m.start(), m.end())
         if left in sentences_seen:  # one quote per sentence; distinct matches still count (for `counts`)
@@ -97,7 +117,10 @@ def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6) -> Hit:
             spans.append(quote(text, m.start(), m.end()))
         if len(spans) >= limit:
             break
-    return Hit(bool(spans), spans)
+    note = ""
+    if set_aside and not spans:
+        note = f'Not counted, because the text negates or dismisses it: "{set_aside[0]}"'
+    return Hit(bool(spans), spans, note=note, dismissed=bool(set_aside) and not spans)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,7 +266,12 @@ _PREDICT = re.compile(r"\b(?:predict\w*|we expect\w*|I expect\w*|expected|hypoth
                       r"we think (?:that )?(?:this|it)\s+will|we believe (?:that )?(?:this|it)\s+will)\b", re.I)
 _QUANTITY = re.compile(r"\d+\s*(?:%|per ?cent|percent|/\s*\d+|out of|of (?:the )?(?:\d+|first|next)|minutes|mins|"
                        r"hours|patients|more|fewer|less)|\b(?:at least|over|under|fewer than|more than|half|"
-                       r"a third|all|none|no|every|double|halve)\b", re.I)
+                       r"a third|double|halve)\b", re.I)
+#: "all" / "every" / "none" alone are not a checkable number ("we predicted all staff would like it")
+#: a prediction told after the event is not a prediction made before the test ("as we expected all along")
+_HINDSIGHT = re.compile(r"\b(?:as (?:we|I)(?: had)?(?: always)? (?:expected|predicted|thought|anticipated|suspected)|"
+                        r"all along|in hindsight|with hindsight|(?:we|I) (?:always )?knew|as expected|turned out|"
+                        r"(?:just )?as (?:predicted|anticipated))\b", re.I)
 
 
 _NEGATED_PREDICTION = re.compile(r"\b(?:did not|didn't|do not|don't|no|without|never|forgot to|not)\s+(?:\w+\s+){0,2}"
@@ -255,7 +283,8 @@ def _prediction_sentences(text: str) -> list[str]:
     sents = sentences(text)
     if sents and re.match(r"(?i)(?:predictions?|hypothes[ie]s)\s*:?$", sents[0]):  # a Prediction section
         return sents[1:]
-    return [s for s in sents if _PREDICT.search(s) and not _NEGATED_PREDICTION.search(s) and not re.search(
+    return [s for s in sents if _PREDICT.search(s) and not _NEGATED_PREDICTION.search(s)
+            and not _HINDSIGHT.search(s) and not re.search(
         r"\b(?:than|as|against|with|versus|vs|below|above|under|over)\s+(?:we\s+|our\s+|my\s+|the\s+)?(?:had\s+)?"
         r"predict|prediction was", s, re.I)]
 

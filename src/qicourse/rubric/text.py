@@ -307,3 +307,33 @@ def first_accepted(rx: re.Pattern[str], text: str, extra: re.Pattern[str] | None
 def preceded_by(text: str, start: int, cue: re.Pattern[str], window: int = 60) -> bool:
     """Does `cue` (anchored with `$`) end just before `start`? For phrases set aside in place ("not by X")."""
     return bool(cue.search(text[max(0, start - window):start]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Negation and dismissal ("no balancing measure was needed", "regression to the mean cannot explain this")
+# ---------------------------------------------------------------------------------------------
+#: a negation just before the term ("no balancing measure", "did not collect a balancing measure", "without any
+#: equity data"), but not a double negative that keeps it ("we cannot rule out regression to the mean")
+_NEG_BEFORE = re.compile(
+    r"\b(?:no|not|without|none|never|nor|neither|n't)\b(?!\s+(?:be\s+)?(?:rule[ds]?|ruling|exclude[ds]?|excluding|"
+    r"discount\w*|sure|certain|only|just|yet\b))(?:\s+[\w'-]+){0,4}\s*$|\b(?:there was|there is|we had|we have) no "
+    r"need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$|\bno need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$", re.I)
+#: a dismissal just after the term ("... was not needed", "... : none", "... cannot explain the fall", "... we did
+#: not collect one", "... is not relevant here")
+_DISMISS_AFTER = re.compile(
+    r"^\W*(?:(?:[\w'-]+\s+){0,3}?(?:was|were|is|are|seemed|seems)(?:\s+\w+)?\s+(?:not|n't|never)\s+(?:\w+\s+)?"
+    r"(?:needed|necessary|required|relevant|applicable|collected|measured|recorded|used|considered|an issue|a concern|"
+    r"a factor|a problem|important|useful|possible)|(?:[\w'-]+\s+){0,3}?(?:was|were|is|are) (?:unnecessary|irrelevant|"
+    r"ruled out|excluded|not applicable)|:?\s*(?:none|n/?a|not applicable|nil|not done|not needed)\b|"
+    r"(?:[\w'-]+\s+){0,3}?(?:cannot|can't|could not|couldn't|does not|doesn't|did not|didn't) (?:explain|account for|"
+    r"apply|matter)|(?:[\w'-]+\s+){0,6}?(?:we|I) (?:did not|didn't|do not|don't|never) (?:collect|measure|record|use|"
+    r"need|have|include|consider|look at|check|track)|(?:[\w'-]+\s+){0,3}?(?:can|could) be (?:ignored|ruled out|"
+    r"excluded|discounted|dismissed))", re.I)
+
+
+def dismissed(text: str, start: int, end: int) -> bool:
+    """Is the term at text[start:end] negated or dismissed in its own clause, so it should not count?"""
+    left, right = sentence_bounds(text, start, end)
+    before = text[left:start][-80:]
+    after = text[end:right][:100]
+    return bool(_NEG_BEFORE.search(before) or _DISMISS_AFTER.match(after))
