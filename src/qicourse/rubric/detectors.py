@@ -504,3 +504,49 @@ _LINK = re.compile(r"\b(?:after|following|since|from) (?:the )?(?:(?:first|secon
 def _linked(ctx: Context) -> Hit:
     spans = [s for s in sentences(ctx.text) if _LINK.search(s)]
     return Hit(bool(spans), spans[:2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Equity: is the claim about the gap what the learner's own numbers show?
+# ---------------------------------------------------------------------------------------------
+_GAP_CLAIMS = {
+    "narrowed": re.compile(
+        r"\bgap\w*\s+(?:\w+\s+){0,4}?(?:narrow\w*|closed|clos(?:es|ing)|shr[au]nk|decreased|reduced|fell|got smaller|"
+        r"halved)|\b(?:narrow\w*|clos\w*|reduc\w*|shr[iau]nk\w*)\s+(?:the|this|that|a)\s+(?:\w+\s+){0,2}?gap|"
+        r"\binequalit\w*\s+(?:\w+\s+){0,2}?(?:narrow\w*|fell|reduced|decreased)|\breduc\w* (?:the )?inequalit\w*|"
+        r"\b(?:most|more) deprived\b[^.]{0,60}\b(?:benefit\w*|improv\w*) (?:the )?most\b|\bmore equitable\b", re.I),
+    "widened": re.compile(
+        r"\bgap\w*\s+(?:\w+\s+){0,4}?(?:widen\w*|grew|increased|got (?:bigger|wider))|\bwiden\w*\s+(?:the|this|that|a)\s+"
+        r"(?:\w+\s+){0,2}?gap|\binequalit\w*\s+(?:\w+\s+){0,2}?(?:widen\w*|grew|increased)|\bbenefit\w* less\b", re.I),
+    "unchanged": re.compile(
+        r"\bgap\w*\s+(?:\w+\s+){0,3}?(?:persist\w*|remain\w*|stay\w*|(?:was|is) unchanged|did not change|"
+        r"(?:was|is) the same)", re.I),
+}
+
+
+def gap_claims(text: str) -> list[tuple[str, str]]:
+    """(claimed direction, quoted sentence) for each claim about the equity gap that is not negated."""
+    out = []
+    for direction, rx in _GAP_CLAIMS.items():
+        for m in rx.finditer(text):
+            if not dismissed(text, m.start(), m.end()):
+                out.append((direction, quote(text, m.start(), m.end())))
+    return out
+
+
+@detector("equity.gap_contradicted",
+          "Check what you say about the equity gap against your own stratified table (Question 8).")
+def _gap_contradicted(ctx: Context) -> Hit:
+    """A claim that the gap narrowed (or widened) that the learner's own `equity_percent` contradicts (facts)."""
+    change = (ctx.facts or {}).get("equity_gap_change")
+    if change not in ("narrowed", "widened", "unchanged"):
+        return Hit(False)
+    wrong = [(d, q) for d, q in gap_claims(ctx.text) if d != change]
+    if not wrong:
+        return Hit(False)
+    d, q = wrong[0]
+    before, after = ctx.facts.get("equity_gap_before"), ctx.facts.get("equity_gap_after")
+    nums = f" (from {before:g} to {after:g} percentage points)" if isinstance(before, (int, float)) and isinstance(
+        after, (int, float)) else ""
+    return Hit(True, [q], note=f"The report says the gap {d}, but your own stratified table shows it {change}{nums}: "
+                               f"check the claim against your numbers.", dismissed=True)

@@ -337,3 +337,22 @@ def dismissed(text: str, start: int, end: int) -> bool:
     before = text[left:start][-80:]
     after = text[end:right][:100]
     return bool(_NEG_BEFORE.search(before) or _DISMISS_AFTER.match(after))
+
+
+# ---------------------------------------------------------------------------------------------
+# Substance: prose, not a list of terms
+# ---------------------------------------------------------------------------------------------
+_FUNCTION_WORDS = frozenset(
+    "the a an of to in on at by for with from and or but was were is are be been we i our it this that these those "
+    "which who as than so not no had has have did do will would could should can may might they their there after "
+    "before during within over under into".split())
+
+
+def is_term_list(text: str, min_words: int = 15, threshold: float = 0.08) -> bool:
+    """Is this a list of terms rather than sentences? Function words (the, of, we, was ...) are about 40% of
+    English prose and at least 14% of the tersest real report sections (bulleted actions, "Outcome: % of ...")
+    we have seen; a list of keywords ("outcome measure, balancing measure, run chart, shift ...") has under 5%."""
+    words = re.findall(r"[A-Za-z']+", text.lower())
+    if len(words) < min_words:
+        return False
+    return sum(w in _FUNCTION_WORDS for w in words) / len(words) < threshold
