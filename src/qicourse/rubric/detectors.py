@@ -511,15 +511,15 @@ def _linked(ctx: Context) -> Hit:
 # ---------------------------------------------------------------------------------------------
 _GAP_CLAIMS = {
     "narrowed": re.compile(
-        r"\bgap\w*\s+(?:\w+\s+){0,4}?(?:narrow\w*|closed|clos(?:es|ing)|shr[au]nk|decreased|reduced|fell|got smaller|"
+        r"\bgap\w*\s+(?:\w+\s+){0,8}?(?:narrow\w*|closed|clos(?:es|ing)|shr[au]nk|decreased|reduced|fell|got smaller|"
         r"halved)|\b(?:narrow\w*|clos\w*|reduc\w*|shr[iau]nk\w*)\s+(?:the|this|that|a)\s+(?:\w+\s+){0,2}?gap|"
         r"\binequalit\w*\s+(?:\w+\s+){0,2}?(?:narrow\w*|fell|reduced|decreased)|\breduc\w* (?:the )?inequalit\w*|"
         r"\b(?:most|more) deprived\b[^.]{0,60}\b(?:benefit\w*|improv\w*) (?:the )?most\b|\bmore equitable\b", re.I),
     "widened": re.compile(
-        r"\bgap\w*\s+(?:\w+\s+){0,4}?(?:widen\w*|grew|increased|got (?:bigger|wider))|\bwiden\w*\s+(?:the|this|that|a)\s+"
+        r"\bgap\w*\s+(?:\w+\s+){0,8}?(?:widen\w*|grew|increased|got (?:bigger|wider))|\bwiden\w*\s+(?:the|this|that|a)\s+"
         r"(?:\w+\s+){0,2}?gap|\binequalit\w*\s+(?:\w+\s+){0,2}?(?:widen\w*|grew|increased)|\bbenefit\w* less\b", re.I),
     "unchanged": re.compile(
-        r"\bgap\w*\s+(?:\w+\s+){0,3}?(?:persist\w*|remain\w*|stay\w*|(?:was|is) unchanged|did not change|"
+        r"\bgap\w*\s+(?:\w+\s+){0,8}?(?:persist\w*|remain\w*|stay\w*|(?:was|is) unchanged|did not change|"
         r"(?:was|is) the same)", re.I),
 }
 
@@ -529,6 +529,8 @@ def gap_claims(text: str) -> list[tuple[str, str]]:
     out = []
     for direction, rx in _GAP_CLAIMS.items():
         for m in rx.finditer(text):
+            if re.search(r"\b(?:not|never|no longer)\b|n't\b", m.group(0), re.I):  # "the gap did not narrow"
+                continue
             if not dismissed(text, m.start(), m.end()):
                 out.append((direction, quote(text, m.start(), m.end())))
     return out

@@ -274,8 +274,11 @@ def _tidy(spans: list[str]) -> list[str]:
 
 _GENRE = {
     "pdsa": re.compile(r"\b(?:plan|do|study|act)\s*[:\n]|\bPDSA\b|\bpredict", re.I),
-    "report": re.compile(r"^[ \t]*(?:#+[ \t]*)?(?:problem|background|context|measures?|results?|limitations|"
-                         r"sustainability|equity|interpretation|discussion|conclusions?)\b", re.I | re.M),
+    # SQUIRE 2.0 and IMRaD section names, as ATX, bold, numbered or run-in headings
+    "report": re.compile(r"^[ \t]*(?:#+[ \t]*)?(?:\*\*|__)?(?:\d+[.)]\s*)?(?:problem|background|context|introduction|"
+                         r"rationale|specific aims?|aims?(?: statement)?|objectives?|methods?|measures?|interventions?|"
+                         r"study of the intervention|results?|findings|limitations|sustainability|equity|interpretation|"
+                         r"discussion|conclusions?|lessons learn[et]d?|next steps)\b", re.I | re.M),
 }
 
 
@@ -331,6 +334,8 @@ def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = Non
     words = word_count(plain)
     if not plain.strip():
         notes.append("No answer was written, so every criterion is at its lowest level.")
+    elif is_term_list(plain):
+        pass  # a list of terms is not judged for its English (noted below)
     elif not looks_english(plain):
         notes.append("This answer does not appear to be in English; the automatic marker reads English only, so "
                      "these marks are unreliable and an educator should read it.")

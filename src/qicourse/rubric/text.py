@@ -351,8 +351,11 @@ _FUNCTION_WORDS = frozenset(
 def is_term_list(text: str, min_words: int = 15, threshold: float = 0.08) -> bool:
     """Is this a list of terms rather than sentences? Function words (the, of, we, was ...) are about 40% of
     English prose and at least 14% of the tersest real report sections (bulleted actions, "Outcome: % of ...")
-    we have seen; a list of keywords ("outcome measure, balancing measure, run chart, shift ...") has under 5%."""
+    we have seen; a list of keywords ("outcome measure, balancing measure, run chart, shift ...") has under 5%,
+    and is broken up by commas or lines (a sentence in another language is not)."""
     words = re.findall(r"[A-Za-z']+", text.lower())
     if len(words) < min_words:
         return False
-    return sum(w in _FUNCTION_WORDS for w in words) / len(words) < threshold
+    # a list is broken up by commas, semicolons or lines; a sentence in another language is not
+    breaks = len(re.findall(r"[,;:\n]", text))
+    return sum(w in _FUNCTION_WORDS for w in words) / len(words) < threshold and breaks / len(words) >= 0.15
