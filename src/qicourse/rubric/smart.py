@@ -321,6 +321,10 @@ _ANAPHOR = re.compile(r"\b(?:this|it|them)\s+(?:back\s+)?(?:to|from|by)\b|\b(?:i
                       r"halve|improve)\s+(?:this|it|them)\b", re.I)
 
 
+_TARGETISH = re.compile(rf"\b(?:to|by)\s+(?:{_CMP}\s+)?{_NUM}{_UNIT}|\bfrom\s+{_ANYNUM}|{_CMP}\s+{_NUM}", re.I)
+_PERCENTISH = re.compile(rf"{_NUM}\s*(?:%|per ?cent|percent)", re.I)
+
+
 def _score_sentence(s: str) -> int:
     """How much a sentence reads as an aim: intent, a direction, a target, a time frame; a finding scores less."""
     score = 0
@@ -329,10 +333,9 @@ def _score_sentence(s: str) -> int:
         score += 4
     if _DIRECTION.search(s) or _IMPROVE.search(s):
         score += 2
-    if re.search(r"\b(?:to|by)\s+(?:" + _CMP + r"\s+)?" + _NUM + _UNIT, s, re.I) or \
-            re.search(r"\bfrom\s+" + _ANYNUM, s, re.I) or re.search(_CMP + r"\s+" + _NUM, s, re.I):
+    if _TARGETISH.search(s):
         score += 2
-    elif re.search(_NUM + r"\s*(?:%|per ?cent|percent)", s, re.I):
+    elif _PERCENTISH.search(s):
         score += 1
     if any(p.search(s) for _, p in _TIME_PATTERNS):
         score += 2

@@ -6,6 +6,7 @@ and free of NLP dependencies, so the marker's decisions can always be explained.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -190,9 +191,13 @@ def _clean_heading(h: str) -> str:
     return h.strip(" :")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_heading(h: str) -> str:
     """Lower-case words of a heading, for matching against a rubric's section aliases."""
-    return " ".join(re.findall(r"[a-z0-9]+", h.lower()))
+    return " ".join(_WORDS.findall(h.lower()))
+
+
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 #: a sentence ends at . ! or ? followed by space or the end, closing quotes and brackets included ('... 90%."')
