@@ -93,10 +93,6 @@ def capstone_chart_facts(namespace: dict) -> dict | None:
     return facts
 
 
-#: the gap between IMD quintiles must move by more than this (percentage points) to count as widened or narrowed
-GAP_TOLERANCE = 1.0
-
-
 def capstone_equity_facts(namespace: dict) -> dict | None:
     """The equity gap from the learner's `equity_percent` (Question 8: % within 60 minutes by IMD quintile,
     columns `before` and `after`): the gap between the most deprived (1) and least deprived (5) quintiles before
@@ -113,9 +109,11 @@ def capstone_equity_facts(namespace: dict) -> dict | None:
         return None
     if 1 not in rows or 5 not in rows or not all(math.isfinite(v) for pair in (rows[1], rows[5]) for v in pair):
         return None
-    before = abs(rows[5][0] - rows[1][0])
-    after = abs(rows[5][1] - rows[1][1])
-    change = "widened" if after > before + GAP_TOLERANCE else "narrowed" if after < before - GAP_TOLERANCE else "unchanged"
+    before = rows[5][0] - rows[1][0]  # quintile 5 minus quintile 1, as m8 defines equity_gap_after
+    after = rows[5][1] - rows[1][1]
+    from qicourse.rubric.detectors import gap_change
+
+    change = gap_change({"equity_gap_before": before, "equity_gap_after": after})
     return {"equity_gap_before": round(before, 1), "equity_gap_after": round(after, 1), "equity_gap_change": change}
 
 

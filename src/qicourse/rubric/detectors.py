@@ -536,12 +536,30 @@ def gap_claims(text: str) -> list[tuple[str, str]]:
     return out
 
 
+#: a gap that moves by no more than this (percentage points) has stayed level
+GAP_TOLERANCE = 0.5
+
+
+def gap_change(facts: dict) -> str | None:
+    """'widened', 'narrowed' or 'unchanged' from `equity_gap_change`, or from `equity_gap_before` / `_after`
+    (quintile 5 minus quintile 1, as m8 defines `equity_gap_after`); None without usable facts."""
+    change = facts.get("equity_gap_change")
+    if change in ("narrowed", "widened", "unchanged"):
+        return change
+    before, after = facts.get("equity_gap_before"), facts.get("equity_gap_after")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (before, after)):
+        return None
+    if abs(after) > abs(before) + GAP_TOLERANCE:
+        return "widened"
+    return "narrowed" if abs(after) < abs(before) - GAP_TOLERANCE else "unchanged"
+
+
 @detector("equity.gap_contradicted",
           "Check what you say about the equity gap against your own stratified table (Question 8).")
 def _gap_contradicted(ctx: Context) -> Hit:
     """A claim that the gap narrowed (or widened) that the learner's own `equity_percent` contradicts (facts)."""
-    change = (ctx.facts or {}).get("equity_gap_change")
-    if change not in ("narrowed", "widened", "unchanged"):
+    change = gap_change(ctx.facts or {})
+    if change is None:
         return Hit(False)
     wrong = [(d, q) for d, q in gap_claims(ctx.text) if d != change]
     if not wrong:

@@ -359,6 +359,18 @@ def _pick_aim(plain: str) -> tuple[str, str]:
     return aim, (sents[i - 1] if i else "")
 
 
+#: a clause the aim rejects: "Our aim is not to cut X from 95 to 60 minutes by June - too ambitious - but simply to
+#: improve sepsis care" reads as "Our aim is to improve sepsis care"; "... rather than cutting X by half"
+_REJECTED_CLAUSE = re.compile(r"\b(?:is|was|are|were)\s+not\s+to\b.*?\bbut\s+(?:(?:simply|rather|just|only|instead)\s+)?"
+                              r"(?=to\b)|\s*,?\s*\b(?:rather than|instead of)\s+[^,.;]*", re.I)
+
+
+def _drop_rejected(aim: str) -> str:
+    """The aim without the clauses it rejects (its numbers and dates are not the aim's)."""
+    return _REJECTED_CLAUSE.sub(lambda m: " is " if m.group(0).lower().lstrip().startswith(("is", "was", "are", "were"))
+                                else " ", aim).strip()
+
+
 def analyse_smart_aim(text: str) -> SmartAnalysis:
     """Read an aim and report its SMART parts, their spans, what is missing and misconceptions.
 
@@ -368,6 +380,7 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     plain = strip_markdown(text or "")
     aim, before = _pick_aim(plain)
     result = SmartAnalysis(aim_text=aim)
+    aim = _drop_rejected(aim)
     if not aim:
         result.missing = ["direction", "measure", "baseline", "target", "time_frame", "population"]
         result.misconceptions.append(Misconception("empty", "No aim was written."))
@@ -645,7 +658,7 @@ _NOT_DEADLINE = re.compile(r"\b(?:baseline|first (?:tested|introduced|used)|star
 
 def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
     if len(rest) <= 2000:
-        rest = " ".join(x for x in sentences(rest) if x not in aim and not _NOT_DEADLINE.search(x))
+        rest = " ".join(x for x in sentences(rest) if x not in aim and x not in r.aim_text and not _NOT_DEADLINE.search(x))
     for source in (aim, rest):
         # a date or duration beats an event ("by the end of my rotation in August 2027" -> August 2027)
         rank = {"date": 0, "duration": 1, "event": 2}

@@ -353,14 +353,29 @@ _FUNCTION_WORDS = frozenset(
     "before during within over under into".split())
 
 
-def is_term_list(text: str, min_words: int = 15, threshold: float = 0.08) -> bool:
+#: the commonest function words of French, Spanish, Italian, Portuguese and German
+_FOREIGN_WORDS = frozenset(
+    "de la le les des du et dans nous notre pour une un est sont avec el los las y en que del por con una es il di che "
+    "per della gli e o da do dos das em um uma der die das und ist nicht mit von zu den wir im".split()) - _FUNCTION_WORDS
+
+
+def is_term_list(text: str, min_words: int = 12, threshold: float = 0.08) -> bool:
     """Is this a list of terms rather than sentences? Function words (the, of, we, was ...) are about 40% of
     English prose and at least 14% of the tersest real report sections (bulleted actions, "Outcome: % of ...")
-    we have seen; a list of keywords ("outcome measure, balancing measure, run chart, shift ...") has under 5%,
-    and is broken up by commas or lines (a sentence in another language is not)."""
+    we have seen; a list of keywords ("outcome measure, balancing measure, run chart, shift ...") has under 5%.
+    A text in another language has few English function words too, but its own (de, la, und ...)."""
     words = re.findall(r"[A-Za-z']+", text.lower())
     if len(words) < min_words:
         return False
-    # a list is broken up by commas, semicolons or lines; a sentence in another language is not
-    breaks = len(re.findall(r"[,;:\n]", text))
-    return sum(w in _FUNCTION_WORDS for w in words) / len(words) < threshold and breaks / len(words) >= 0.15
+    if sum(w in _FOREIGN_WORDS for w in words) / len(words) >= 0.08:
+        return False  # a sentence in another language (told apart by `looks_english`), not a list
+    if sum(w in _FUNCTION_WORDS for w in words) / len(words) < threshold:
+        return True
+    # or mostly short fragments between commas and stops with no function word at all ("Baseline, target,
+    # numerator, denominator. 52%, 90%. AMU, ED, Ward 7 ...")
+    bare = 0
+    for frag in re.split(r"[,;:.\n•✓|()]+", text):
+        fw = re.findall(r"[A-Za-z']+", frag.lower())
+        if 0 < len(fw) <= 4 and not any(w in _FUNCTION_WORDS for w in fw):
+            bare += len(fw)
+    return bare / len(words) >= 0.6
