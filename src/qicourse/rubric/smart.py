@@ -108,7 +108,8 @@ _TOO_BIG = re.compile(
     r"organization|health board|region|nhs|country|uk|england|icb|integrated care (?:board|system)|"
     r"all (?:\w+\s+)?(?:wards|sites|hospitals|departments))|(?:the\s+)?(?:whole|entire)\s+(?:trust|hospital|"
     r"organisation|organization|health board|region|nhs|country|icb)|trust-wide|hospital-wide|"
-    r"nationwide|nationally|(?<!born )(?:in|at|across|for|throughout) (?:the|our) (?:hospital|trust)\b(?!'s| \w+ ward)|"
+    r"nationwide|nationally|(?<!born )(?:in|at|across|for|throughout) (?:the|our) (?:[\w-]+\s+){0,3}?(?:hospital|trust)\b"
+    r"(?!'s| \w+ ward)|"
     r"all (?:\w+\s+)?(?:wards|hospitals|sites|trusts|departments)\b|every (?:\w+\s+)?"
     r"(?:ward|hospital|site|trust|department)\b|all (?:adult )?(?:inpatients|patients) in the (?:hospital|trust)"
     # a whole hospital or more: "at a large teaching hospital", "in a tertiary referral centre", "across the county"
@@ -681,8 +682,16 @@ def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
             return
 
 
+#: one ward, unit, clinic, bay or theatre named in the aim (not "all wards", "every department")
+_SMALL_PLACE = re.compile(r"(?<!all )(?<!every )(?<!each )\b(?:ward|unit|clinic|bay|theatre|department|ED|A&E|AMU|SAU|"
+                          r"MAU|ICU|HDU|CCU|NICU|PICU|SCBU)\b(?!s)", re.I)
+
+
 def _find_setting(aim: str, rest: str, r: SmartAnalysis) -> None:
     big = next((m for m in _TOO_BIG.finditer(aim) if not preceded_by(aim, m.start(), _LATER_OR_NOT)), None)
+    if big and any(_SMALL_PLACE.search(m.group(0)) and (m.end() <= big.start() or m.start() >= big.end())
+                   and not preceded_by(aim, m.start(), _LATER_OR_NOT) for m in _SETTING.finditer(aim)):
+        big = None  # "on Ward 7 at our district general hospital": the ward is the setting, the hospital its address
     if big:
         r.too_big = True
         r.population = big.group(0)
