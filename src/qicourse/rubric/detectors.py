@@ -35,6 +35,8 @@ class Context:
     facts: dict
     keyword_groups: dict
     _smart: SmartAnalysis | None = None
+    whole: str = ""
+    """the whole answer, for evidence that may sit in another section (which chart was used)"""
 
     @property
     def smart(self) -> SmartAnalysis:
@@ -368,7 +370,7 @@ _NO_SIGNAL = re.compile(r"\b(?:no|without any|did not (?:show|find|see)|no evide
                         r"(?:signals?|special[- ]cause|non[- ]random|shifts?|trends?)\b|\bcommon[- ]cause variation "
                         r"only\b|\bonly common[- ]cause\b|\brandom variation\b|\bstable (?:process|system)\b|"
                         r"\bin (?:statistical )?control\b", re.I)
-_CHART = re.compile(r"\b(?:run charts?|control charts?|SPC(?: charts?)?|statistical process control|XmR|I[- ]?MR|"
+_CHART = re.compile(r"\b(?:run charts?|control charts?|(?:upper|lower) control limits?|SPC(?: charts?)?|statistical process control|XmR|I[- ]?MR|"
                     r"I charts?|p[- ]charts?|u[- ]charts?|c[- ]charts?|shewhart|process behaviou?r charts?|"
                     r"individuals charts?)\b", re.I)
 _RAG_OR_MONTHLY = re.compile(r"\b(?:red|amber|green)[- ](?:amber|green|red)|\bRAG (?:rating|status|table|report|"
@@ -443,8 +445,12 @@ def _fact_signals(facts: dict) -> list[str] | None:
 
 @detector("chart.named", "Say which chart you used (run chart, p chart, XmR ...).")
 def _chart_named(ctx: Context) -> Hit:
-    spans = [quote(ctx.text, m.start(), m.end()) for m in _CHART.finditer(ctx.text)]
-    return Hit(bool(spans), spans[:2])
+    """The chart named in this section, or elsewhere in the report (a Methods section often names it)."""
+    for text in (ctx.text, ctx.whole):
+        spans = [quote(text, m.start(), m.end()) for m in _CHART.finditer(text)] if text else []
+        if spans:
+            return Hit(True, spans[:2])
+    return Hit(False)
 
 
 @detector("chart.signal_named",
@@ -502,6 +508,11 @@ _LINK = re.compile(r"\b(?:after|following|since|from) (?:the )?(?:(?:first|secon
 
 @detector("chart.linked_to_changes", "Link the signal to when each change was made (annotate the chart).")
 def _linked(ctx: Context) -> Hit:
+    """Signals linked to the changes; with no signal on the learner's chart (or none claimed) there is none to link."""
+    facts = _fact_signals(ctx.facts)
+    if facts == [] or (facts is None and not _signals_named(ctx.text) and any(
+            _NO_SIGNAL.search(s) for s in sentences(ctx.text))):
+        return Hit(False, note="")
     spans = [s for s in sentences(ctx.text) if _LINK.search(s)]
     return Hit(bool(spans), spans[:2])
 

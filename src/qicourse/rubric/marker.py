@@ -359,7 +359,8 @@ def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = Non
         sec = _section_for(c, sections, rubric, facts)
         if sec is not None and sec.text.strip():
             # the heading is part of what the learner wrote ("## Limitations" says they considered them)
-            ctx = Context(text=f"{sec.heading}:\n{sec.text}", facts=facts, keyword_groups=rubric.keyword_groups)
+            ctx = Context(text=f"{sec.heading}:\n{sec.text}", facts=facts, keyword_groups=rubric.keyword_groups,
+                          whole=body)
             results.append(_mark_criterion(c, ctx, sec.heading, rubric, term_list=whole_list or is_term_list(sec.text)))
         else:
             results.append(_mark_criterion(c, whole_ctx, "", rubric, term_list=whole_list,

@@ -121,8 +121,13 @@ def _names_label(words: str, labels: set[str] | frozenset[str]) -> bool:
     norm = normalise_heading(words)
     if norm in labels:
         return True
-    # "PDSA 1: we predicted ..." numbers a part inside a section, not a new section
-    return len(norm.split()) <= 6 and not re.search(r"\d", norm) and any(f" {a} " in f" {norm} " for a in labels)
+    # "PDSA 1: we predicted ..." numbers a part inside a section, and "Equity was considered: ..." is a sentence
+    if len(norm.split()) > 6 or re.search(r"\d", norm) or set(norm.split()) & _CLAUSE_WORDS:
+        return False
+    return any(f" {a} " in f" {norm} " for a in labels)
+
+
+_CLAUSE_WORDS = frozenset("was were is are has have had will would we our i it this that they be been not no".split())
 
 
 #: a run-in heading opens its paragraph: "Results The proportion rose ...", "METHODS We measured ...",
@@ -321,7 +326,7 @@ def preceded_by(text: str, start: int, cue: re.Pattern[str], window: int = 60) -
 #: equity data"), but not a double negative that keeps it ("we cannot rule out regression to the mean")
 _NEG_BEFORE = re.compile(
     r"\b(?:no|not|without|none|never|nor|neither|n't)\b(?!\s+(?:be\s+)?(?:rule[ds]?|ruling|exclude[ds]?|excluding|"
-    r"discount\w*|sure|certain|only|just|yet\b))(?:\s+[\w'-]+){0,4}\s*$|\b(?:there was|there is|we had|we have) no "
+    r"discount\w*|sure|certain|only|just)\b)(?:\s+[\w'-]+){0,4}\s*$|\b(?:there was|there is|we had|we have) no "
     r"need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$|\bno need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$", re.I)
 #: a dismissal just after the term ("... was not needed", "... : none", "... cannot explain the fall", "... we did
 #: not collect one", "... is not relevant here")
@@ -333,7 +338,8 @@ _DISMISS_AFTER = re.compile(
     r"(?:[\w'-]+\s+){0,3}?(?:cannot|can't|could not|couldn't|does not|doesn't|did not|didn't) (?:explain|account for|"
     r"apply|matter)|(?:[\w'-]+\s+){0,6}?(?:we|I) (?:did not|didn't|do not|don't|never) (?:collect|measure|record|use|"
     r"need|have|include|consider|look at|check|track)|(?:[\w'-]+\s+){0,3}?(?:can|could) be (?:ignored|ruled out|"
-    r"excluded|discounted|dismissed))", re.I)
+    r"excluded|discounted|dismissed)|[^.]{0,40}?\bbut (?:that|this|it) (?:only applies|does not apply|doesn't apply|"
+    r"is not relevant|isn't relevant|is irrelevant|applies only))", re.I)
 
 
 def dismissed(text: str, start: int, end: int) -> bool:
@@ -341,6 +347,8 @@ def dismissed(text: str, start: int, end: int) -> bool:
     left, right = sentence_bounds(text, start, end)
     before = text[left:start][-80:]
     after = text[end:right][:100]
+    if not after.strip(" \t\n:-–—"):  # a heading or label: its text is on the next line ("Limitations:\nNone.")
+        after = text[end:end + 100]
     return bool(_NEG_BEFORE.search(before) or _DISMISS_AFTER.match(after))
 
 
