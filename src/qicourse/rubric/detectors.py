@@ -280,11 +280,17 @@ _NEGATED_PREDICTION = re.compile(r"\b(?:did not|didn't|do not|don't|no|without|n
                                  r"(?:predict\w*|expect\w*|hypothes\w*)", re.I)
 
 
+_FORECAST = re.compile(r"\b(?:will|would|shall|should|expect\w*|predict\w*|anticipat\w*|hypothes\w*|going to|likely|"
+                       r"at least|no more than|more than|fewer than)\b", re.I)
+
+
 def _prediction_sentences(text: str) -> list[str]:
     # a comparison with the prediction ("fewer than we predicted") is Study, not the prediction itself
     sents = sentences(text)
     if sents and re.match(r"(?i)(?:predictions?|hypothes[ie]s)\s*:?$", sents[0]):  # a Prediction section
-        return sents[1:]
+        # ... whose sentences predict, unless they say there was none or tell it in hindsight
+        return [s for s in sents[1:] if not _NEGATED_PREDICTION.search(s) and not _HINDSIGHT.search(s)
+                and not re.match(r"(?i)(?:we|I) (?:did not|didn't|do not|don't|never) (?:write|make|record|have)", s)]
     return [s for s in sents if _PREDICT.search(s) and not _NEGATED_PREDICTION.search(s)
             and not _HINDSIGHT.search(s) and not re.search(
         r"\b(?:than|as|against|with|versus|vs|below|above|under|over)\s+(?:we\s+|our\s+|my\s+|the\s+)?(?:had\s+)?"
@@ -300,7 +306,8 @@ def _prediction(ctx: Context) -> Hit:
 @detector("pdsa.prediction_measurable",
           "Make the prediction checkable: put a number on it (e.g. 8 of the 10 patients will ...).")
 def _prediction_measurable(ctx: Context) -> Hit:
-    sents = [s for s in _prediction_sentences(ctx.text) if _QUANTITY.search(s)]
+    # the number must be in what is predicted ("8 of 10 will ..."), not beside it ("Baseline: 18% ...")
+    sents = [s for s in _prediction_sentences(ctx.text) if _QUANTITY.search(s) and _FORECAST.search(s)]
     return Hit(bool(sents), sents[:2])
 
 
@@ -333,7 +340,9 @@ _REASON = re.compile(r"\b(?:because|as (?:the|it|this|we|only|most|staff|nurses)
 
 @detector("pdsa.act_decision", "Say what you decided in Act: adopt, adapt or abandon, and what the next cycle is.")
 def _act(ctx: Context) -> Hit:
-    spans = [quote(ctx.text, m.start(), m.end()) for m in _ACT.finditer(ctx.text)]
+    """A decision, not one the text says was not made ("we have not decided yet whether to adopt")."""
+    spans = [quote(ctx.text, m.start(), m.end()) for m in _ACT.finditer(ctx.text)
+             if not dismissed(ctx.text, m.start(), m.end())]
     return Hit(bool(spans), spans[:2])
 
 

@@ -326,7 +326,7 @@ def preceded_by(text: str, start: int, cue: re.Pattern[str], window: int = 60) -
 #: equity data"), but not a double negative that keeps it ("we cannot rule out regression to the mean")
 _NEG_BEFORE = re.compile(
     r"\b(?:no|not|without|none|never|nor|neither|n't)\b(?!\s+(?:be\s+)?(?:rule[ds]?|ruling|exclude[ds]?|excluding|"
-    r"discount\w*|sure|certain|only|just)\b)(?:\s+[\w'-]+){0,4}\s*$|\b(?:there was|there is|we had|we have) no "
+    r"discount\w*|sure|certain|only|just)\b)(?:[\s,]+[\w'-]+){0,5}[\s,]*$|\b(?:there was|there is|we had|we have) no "
     r"need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$|\bno need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$", re.I)
 #: a dismissal just after the term ("... was not needed", "... : none", "... cannot explain the fall", "... we did
 #: not collect one", "... is not relevant here")
