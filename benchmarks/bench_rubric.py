@@ -3,6 +3,7 @@
     python benchmarks/bench_rubric.py               # print the tables
     python benchmarks/bench_rubric.py --write-readme  # also rewrite the "Rubric marker" section of README.md
     python benchmarks/bench_rubric.py --published DIR [--split dev|heldout]   # also the published corpus
+    python benchmarks/bench_rubric.py --published DIR --only-published       # the corpus only (seconds)
 
 `--published DIR` reads the corpus files `DIR/*_<split>.yaml` (default split: dev; the held-out split is
 for whoever did not tune the marker) and prints SMART element agreement per element, SMART verdict
@@ -181,8 +182,8 @@ def published(directory: Path, split: str) -> tuple[str, bool]:
             lines += [f"Sections: recall {_fmt(se['recall'])}, precision {_fmt(se['precision'])} (target >= 0.9 each)", ""]
             ok &= (se["recall"] or 0) >= 0.9 and (se["precision"] or 0) >= 0.9
             lines += [f"- {m}" for m in se["misses"]] + ([""] if se["misses"] else [])
-        if "marks" in r:
-            mk = r["marks"]
+        for rid, mk in ([(r["rubric"], r["marks"])] if "marks" in r else []) + list(r.get("marks_by_rubric", {}).items()):
+            lines += [f"Marks, rubric `{rid}` (n={mk['n']}):", ""]
             lines += ["| criterion | exact | QWK |", "|---|---|---|"]
             lines += [f"| {cid} | {_fmt(v['exact'])} | {_fmt(v['qwk'])} |" for cid, v in mk["criteria"].items()]
             lines += [f"| **total score** | {_fmt(mk['total_exact'])} | {_fmt(mk['total_qwk'])} |", ""]
@@ -190,6 +191,8 @@ def published(directory: Path, split: str) -> tuple[str, bool]:
             far = [d for d in mk["distance"] if abs(d["distance"]) > 3]
             lines.append(f"Items more than 3 points from the expert's total: {len(far)} of {len(mk['distance'])}")
             lines += [f"- {d['item']} ({d['stratum']}): expert {d['expert']:g}, marker {d['marker']:g}" for d in far]
+            lines.append(f"Top level stated without doubt where the expert marks lower: {len(mk['overclaimed'])}")
+            lines += [f"- {o}" for o in mk["overclaimed"]]
             lines.append("")
             ok &= not far
     return "\n".join(lines) + "\n", ok
@@ -210,9 +213,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=300, help="number of capstone reports to mark (default 300)")
     ap.add_argument("--published", type=Path, metavar="DIR", help="also measure agreement on the published corpus in DIR")
     ap.add_argument("--split", default="dev", help="corpus split to read (files *_<split>.yaml; default dev)")
+    ap.add_argument("--only-published", action="store_true", help="with --published: skip speed and calibration")
     args = ap.parse_args(argv)
     if args.published is not None and not args.published.is_dir():
         ap.error(f"--published: {args.published} is not a folder")
+    if args.only_published:
+        if args.published is None:
+            ap.error("--only-published needs --published DIR")
+        text, pub_ok = published(args.published, args.split)
+        print(text)
+        return 0 if pub_ok else 1
     speed = bench_speed(args.n)
     agree = agreement()
     section = render(speed, agree)

@@ -126,11 +126,13 @@ def _norm(s: str) -> str:
 
 
 def mark_agreement(rubric_id: str, items: list[dict]) -> dict:
-    """QWK and exact agreement per criterion and on the total; each item's total against the expert's."""
+    """QWK and exact agreement per criterion and on the total; each item's total against the expert's; and the
+    criteria where the marker says, without doubt, that the top level is met while the expert marks lower."""
     rubric = load_rubric(rubric_id)
     hand = {c.id: [] for c in rubric.criteria}
     auto = {c.id: [] for c in rubric.criteria}
     ht, at, distance = [], [], []
+    overclaimed: list[str] = []
     for it in items:
         if not it.get("hand"):
             continue
@@ -146,6 +148,10 @@ def mark_agreement(rubric_id: str, items: list[dict]) -> dict:
             total += c.levels[level].points
         ht.append(round(total))
         at.append(round(res.points))
+        for c in rubric.criteria:
+            got = by_id[c.id]
+            if got.level == got.max_level and got.certain and int(it["hand"][c.id][0]) < got.max_level:
+                overclaimed.append(f"{it['id']} {c.id}: expert {it['hand'][c.id][0]}, marker top level without doubt")
         distance.append({"item": it["id"], "expert": total, "marker": res.points, "distance": res.points - total,
                          "stratum": it.get("stratum", "")})
     rows = {c.id: {"exact": exact_agreement(hand[c.id], auto[c.id]) if hand[c.id] else None,
@@ -153,7 +159,8 @@ def mark_agreement(rubric_id: str, items: list[dict]) -> dict:
             for c in rubric.criteria}
     top = int(round(rubric.max_points)) + 1
     return {"criteria": rows, "total_qwk": quadratic_weighted_kappa(ht, at, top) if ht else None,
-            "total_exact": exact_agreement(ht, at) if ht else None, "distance": distance, "n": len(ht)}
+            "total_exact": exact_agreement(ht, at) if ht else None, "distance": distance, "n": len(ht),
+            "overclaimed": overclaimed}
 
 
 def evaluate_published(path: str | os.PathLike[str]) -> dict:

@@ -594,7 +594,10 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
     # a lone percentage or rate in the aim sentence ("95% of admissions assessed by March")
     m = re.search(rf"(?P<t>{_NUM})(?P<tu>\s?%|\s?per ?cent\b|\s?percent\b|\s*{_PER})", aim, re.I)
     if m:
-        r.target = Target(float(m.group("t").replace(",", "")), _unit(m.group("tu")), m.group(0).strip())
+        # "a 25% fall in incidents" is a change relative to where it is now, not a level to reach
+        kind = "relative" if re.match(r"\s+(?:fall|reduction|decrease|drop|cut|increase|rise|improvement)\b",
+                                      aim[m.end():], re.I) else "absolute"
+        r.target = Target(float(m.group("t").replace(",", "")), _unit(m.group("tu")), m.group(0).strip(), kind=kind)
         r.spans["target"] = m.group(0).strip()
 
 
@@ -690,6 +693,7 @@ _SMALL_PLACE = re.compile(r"(?<!all )(?<!every )(?<!each )\b(?:ward|unit|clinic|
 def _find_setting(aim: str, rest: str, r: SmartAnalysis) -> None:
     big = next((m for m in _TOO_BIG.finditer(aim) if not preceded_by(aim, m.start(), _LATER_OR_NOT)), None)
     if big and any(_SMALL_PLACE.search(m.group(0)) and (m.end() <= big.start() or m.start() >= big.end())
+                   and not m.group(0).lower().startswith("to ")  # "to sustain mean theatre utilisation" is no place
                    and not preceded_by(aim, m.start(), _LATER_OR_NOT) for m in _SETTING.finditer(aim)):
         big = None  # "on Ward 7 at our district general hospital": the ward is the setting, the hospital its address
     if big:
@@ -729,6 +733,11 @@ _MESSAGES = {
 }
 
 
+#: a measure that counts the work done rather than a result for patients (lesson 3: forms printed)
+_ACTIVITY = re.compile(r"\b(?:stickers|posters|leaflets|forms|proformas|emails|letters|badges|cards|sessions|bags)\s+"
+                       r"(?:\w+\s+){0,3}?(?:printed|produced|made|sent|delivered|held|displayed|distributed|handed out|"
+                       r"put up|ordered|bought)\b|\b(?:staff|nurses|doctors|clinicians|HCAs|FY1s)\s+(?:\w+\s+){0,2}?trained\b|"
+                       r"\b(?:teaching|training|education) sessions\b", re.I)
 #: an aim whose main verb is a change to make: "The target was to make calls to 80% ...", "To introduce ... and train ..."
 _LEADS_WITH_CHANGE = re.compile(
     r"(?:^\W*(?:aim\s*:\s*)?|\b(?:aims?|aimed|goal|target|objective|purpose)\s+(?:is|was|will be)?\s*|\bwe will\s+|\bwe aim\s+|"
@@ -740,7 +749,11 @@ def _misconceptions(r: SmartAnalysis, rest: str) -> list[Misconception]:
     out: list[Misconception] = []
     numeric = r.target is not None
     lead = _LEADS_WITH_CHANGE.search(r.aim_text)
-    if (r.solution and (r.measure is None or not numeric)) or (lead and r.direction is None):
+    activity = _ACTIVITY.search(r.measure or "")
+    if activity and not r.solution:
+        r.solution = activity.group(0)
+        r.spans["solution"] = r.solution
+    if (r.solution and (r.measure is None or not numeric)) or (lead and r.direction is None) or activity:
         # numbers do not make a change into a result: "introduce a grab bag and train 100% of nurses" counts
         # the change being made, not what gets better for patients (lesson 3, "a solution in disguise")
         if lead and not r.solution:
