@@ -304,3 +304,59 @@ def test_published_corpus_agreement(tmp_path):
     (tmp_path / "bad.yaml").write_text("just text")
     with pytest.raises(ValueError, match="not a corpus file"):
         evaluate_published(tmp_path / "bad.yaml")
+
+
+# ---------------------------------------------------------------------------------------------
+# More classes: rejected clauses, activity counts, short keyword lists, undecided acts, headings
+# ---------------------------------------------------------------------------------------------
+def test_rejected_clause_gives_no_elements():
+    """Are the numbers and date of a clause the aim rejects ("not to cut ... but simply to improve ...") not read?"""
+    a = analyse_smart_aim("Our aim is not to cut the time to antibiotics on AMU from 95 to 60 minutes by June 2027 - "
+                          "that would be too ambitious - but simply to improve sepsis care on the unit.")
+    assert a.target is None and a.baseline is None and a.time_frame is None and a.direction is None
+
+
+def test_activity_count_is_a_solution_in_disguise():
+    """Is an aim that counts work done (stickers printed) a solution in disguise even when SMART on paper?"""
+    r = mark_answer("smart_aim", "To increase the number of sepsis stickers printed for AMU from 200 to 500 a month "
+                                 "by 30 June 2027.")
+    assert _level(r, "outcome_focus").level == 0
+
+
+def test_hospital_scope_and_a_ward_inside_it():
+    """Is "at our district general hospital" too big, but "on Ward 7 at our district general hospital" not?"""
+    assert analyse_smart_aim("For patients aged 75 and over, raise delirium screening from 35% to 80% over a "
+                             "2-year period at our district general hospital.").too_big
+    a = analyse_smart_aim("Raise delirium screening on Ward 7 at our district general hospital from 35% to 80% by "
+                          "June 2027.")
+    assert not a.too_big and "Ward 7" in a.population
+
+
+def test_short_keyword_aim_earns_nothing():
+    """Does a one-line list of aim words with numbers and a date earn nothing?"""
+    r = mark_answer("smart_aim", "SMART aim: increase reduce measure baseline target percentage 60% 90% by 31 March "
+                                 "2027 ward AMU patients outcome.")
+    assert r.points == 0
+
+
+def test_undecided_act_and_missing_prediction():
+    """Is "we have not decided yet whether to adopt, adapt or abandon" no decision, and "we did not write a
+    prediction" under a Prediction heading no prediction?"""
+    text = ("Plan: FY1s on Ward 10 will try a discharge checklist on Monday.\nPrediction: We did not write a "
+            "prediction.\nAct: We have not decided yet whether to adopt, adapt or abandon it.")
+    r = mark_answer("pdsa_plan", text)
+    assert _level(r, "prediction").level == 0 and _level(r, "act").level == 0
+
+
+def test_sentence_with_a_colon_is_not_a_heading():
+    """Is "Equity was considered: ..." read as text under the Equity heading, not as a new heading?"""
+    text = "## Equity\nEquity was considered: the bag will benefit every patient equally.\n"
+    assert locate_sections("capstone", text)["equity"].heading == "Equity"
+
+
+def test_no_signal_leaves_nothing_to_link():
+    """When the learner's chart shows no signal, is the top results level (signals linked to changes) out of reach?"""
+    text = ("## Methods\nWe plotted a p chart of the weekly percentage.\n## Results\nThe chart shows no signal: no "
+            "point outside the limits and no run of 8 weeks. After PDSA 2 the percentage was 49% (47% before).\n")
+    r = mark_answer("capstone", text, {"chart_signals": []})
+    assert _level(r, "results").level == 2  # the chart is named in Methods and read correctly

@@ -326,7 +326,7 @@ def preceded_by(text: str, start: int, cue: re.Pattern[str], window: int = 60) -
 #: equity data"), but not a double negative that keeps it ("we cannot rule out regression to the mean")
 _NEG_BEFORE = re.compile(
     r"\b(?:no|not|without|none|never|nor|neither|n't)\b(?!\s+(?:be\s+)?(?:rule[ds]?|ruling|exclude[ds]?|excluding|"
-    r"discount\w*|sure|certain|only|just)\b)(?:[\s,]+[\w'-]+){0,5}[\s,]*$|\b(?:there was|there is|we had|we have) no "
+    r"discount\w*|sure|certain|only|just)\b)(?:[\s,]+[\w'-]+){0,7}[\s,]*$|\b(?:there was|there is|we had|we have) no "
     r"need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$|\bno need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$", re.I)
 #: a dismissal just after the term ("... was not needed", "... : none", "... cannot explain the fall", "... we did
 #: not collect one", "... is not relevant here")
@@ -342,10 +342,18 @@ _DISMISS_AFTER = re.compile(
     r"is not relevant|isn't relevant|is irrelevant|applies only))", re.I)
 
 
+_CLAUSE_BREAK = re.compile(r";|:|\s-\s|,\s+(?:so|but|then|which|because|and then|and we|and I)\b|\b(?:but|so|because|although|"
+                           r"though|whereas|while)\b", re.I)
+
+
 def dismissed(text: str, start: int, end: int) -> bool:
     """Is the term at text[start:end] negated or dismissed in its own clause, so it should not count?"""
     left, right = sentence_bounds(text, start, end)
     before = text[left:start][-80:]
+    # a negation reaches over a list ("not decided whether to adopt, adapt or abandon") but not into a new clause
+    # ("we did not use it on nights, so we adapted it")
+    cut = max((m.end() for m in _CLAUSE_BREAK.finditer(before)), default=0)
+    before = before[cut:]
     after = text[end:right][:100]
     if not after.strip(" \t\n:-–—"):  # a heading or label: its text is on the next line ("Limitations:\nNone.")
         after = text[end:end + 100]
