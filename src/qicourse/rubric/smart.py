@@ -166,7 +166,7 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(?:by|before|until|in|during)\s+(?:the\s+)?(?:end\s+of\s+)?(?:Q[1-4](?:\s+20\d{2})?|"
         r"quarter\s+[1-4]|(?:spring|summer|autumn|winter)(?:\s+20\d{2})?|20\d{2}(?:/\d{2})?)\b", re.I)),
     ("duration", re.compile(
-        rf"\b(?:within|in|over|during|for|after|following)\s+(?:the\s+)?(?:next|coming|following|first)?\s*(?:a\s+)?"
+        rf"\b(?:within|in|over|during|for|after|following)\s+(?:the\s+)?(?:next|coming|following|first)?\s*(?:an?\s+)?"
         rf"(?:{_ANYNUM})\s*(?:-|\s)?(?:weeks?|months?|years?)\b", re.I)),
     ("duration", re.compile(
         rf"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|following)\s+(?:{_ANYNUM}\s*(?:-|\s)?)?"
