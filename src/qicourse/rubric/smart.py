@@ -73,7 +73,7 @@ _EVENT = re.compile(
 #: inappropriate use of physical restraint", "reduce falls"); a topic such as "sepsis care" is not one
 _OBSERVED = re.compile(
     r"\b(?:use|usage|utili[sz]ation|risk of|temperatures?|contamination|identification|recording|documentation|"
-    r"adherence|restraint|hypothermia|extubations?|violence|aggression|reattendances?|harm|omissions?|incidence|"
+    r"adherence|restraint|hypothermia|extubations?|violence|aggression|reattendances?|omissions?|incidence|"
     r"falls?|readmissions?|incidents?|infections?|errors?|complaints?|delays?|length of (?:hospital )?stay|"
     r"mortality|deaths|attendances?|injur(?:y|ies)|ulcers?|transfusions?|prescribing|"
     r"reconcil\w+|missed \w+|omitted \w+|cancell\w+)\b", re.I)
