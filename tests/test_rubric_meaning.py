@@ -360,3 +360,13 @@ def test_no_signal_leaves_nothing_to_link():
             "point outside the limits and no run of 8 weeks. After PDSA 2 the percentage was 49% (47% before).\n")
     r = mark_answer("capstone", text, {"chart_signals": []})
     assert _level(r, "results").level == 2  # the chart is named in Methods and read correctly
+
+
+def test_signals_checked_by_the_rule_set_named():
+    """Is a 6-point shift right when the learner reads the chart by IHI rules, and a misreading by Anhøj's?"""
+    facts = {"chart_signals": [], "longest_run": 6, "longest_run_max": 8, "longest_trend": 3, "n_outside_limits": 0}
+    ihi = ("## Results\nOn the run chart, by the IHI rules, there is a shift: 6 consecutive weeks below the median "
+           "after PDSA 2.\n")
+    assert _level(mark_answer("capstone", ihi, facts), "results").level >= 2
+    anhoej = ihi.replace("the IHI rules", "Anhøj's rules")
+    assert _level(mark_answer("capstone", anhoej, facts), "results").level == 1

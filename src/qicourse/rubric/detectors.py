@@ -433,11 +433,26 @@ def _signals_named(text: str) -> dict[str, list[str]]:
     return found
 
 
-def _fact_signals(facts: dict) -> list[str] | None:
-    """Normalise `facts["chart_signals"]` (rule names from the learner's own chart) to our signal names."""
+#: the rule set a learner says they read the chart by, and its thresholds on the chart facts (longest run on one
+#: side of the centre line, longest run of rising or falling points): IHI (Perla, Provost & Murray 2011: shift 6+,
+#: trend 5+) and NHS Making Data Count (7 and 7), as `qicourse.charts.rules`; Anhøj is what `chart_signals` holds
+_RULE_SET_NAMED = [("ihi", re.compile(r"\bIHI\b|\bPerla\b|Institute for Healthcare Improvement", re.I), 6, 5),
+                   ("mdc", re.compile(r"\bMaking Data Count\b|\bMDC\b", re.I), 7, 7)]
+
+
+def _fact_signals(facts: dict, text: str = "") -> list[str] | None:
+    """Normalise `facts["chart_signals"]` (rule names from the learner's own chart) to our signal names; when the
+    text names the IHI or Making Data Count rules and the facts hold the run lengths, the signals by those rules."""
     raw = facts.get("chart_signals") if facts else None
     if raw is None:
         return None
+    longest, trend_len = facts.get("longest_run"), facts.get("longest_trend")
+    for _name, rx, shift_at, trend_at in _RULE_SET_NAMED:
+        if text and rx.search(text) and isinstance(longest, int) and isinstance(trend_len, int):
+            out = ["shift"] if longest >= shift_at else []
+            out += ["trend"] if trend_len >= trend_at else []
+            out += ["outside_limits"] if facts.get("n_outside_limits") else []
+            return sorted(out)
     if isinstance(raw, str):
         raw = [raw]
     out = []
@@ -479,7 +494,7 @@ def _signal_named(ctx: Context) -> Hit:
 def _signal_correct(ctx: Context) -> Hit:
     """Named signals agree with the learner's own chart (facts); without facts, any named signal counts."""
     found = _signals_named(ctx.text)
-    facts = _fact_signals(ctx.facts)
+    facts = _fact_signals(ctx.facts, ctx.whole or ctx.text)
     if facts is None:
         spans = [s for v in found.values() for s in v]
         return Hit(bool(spans), list(dict.fromkeys(spans))[:2])
@@ -498,7 +513,7 @@ def _misread(ctx: Context) -> Hit:
         if m:
             spans.append(quote(ctx.text, m.start(), m.end()))
             notes.append(note)
-    facts = _fact_signals(ctx.facts)
+    facts = _fact_signals(ctx.facts, ctx.whole or ctx.text)
     if facts is not None:
         found = _signals_named(ctx.text)
         wrong = sorted(set(found) - set(facts))
@@ -518,7 +533,7 @@ _LINK = re.compile(r"\b(?:after|following|since|from) (?:the )?(?:(?:first|secon
 @detector("chart.linked_to_changes", "Link the signal to when each change was made (annotate the chart).")
 def _linked(ctx: Context) -> Hit:
     """Signals linked to the changes; with no signal on the learner's chart (or none claimed) there is none to link."""
-    facts = _fact_signals(ctx.facts)
+    facts = _fact_signals(ctx.facts, ctx.whole or ctx.text)
     if facts == [] or (facts is None and not _signals_named(ctx.text) and any(
             _NO_SIGNAL.search(s) for s in sentences(ctx.text))):
         return Hit(False, note="")
