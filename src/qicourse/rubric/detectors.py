@@ -536,7 +536,7 @@ def _linked(ctx: Context) -> Hit:
     facts = _fact_signals(ctx.facts, ctx.whole or ctx.text)
     if facts == [] or (facts is None and not _signals_named(ctx.text) and any(
             _NO_SIGNAL.search(s) for s in sentences(ctx.text))):
-        return Hit(False, note="")
+        return Hit(False)
     spans = [s for s in sentences(ctx.text) if _LINK.search(s)]
     return Hit(bool(spans), spans[:2])
 
