@@ -2,6 +2,13 @@
 
     python benchmarks/bench_rubric.py               # print the tables
     python benchmarks/bench_rubric.py --write-readme  # also rewrite the "Rubric marker" section of README.md
+    python benchmarks/bench_rubric.py --published DIR [--split dev|heldout]   # also the published corpus
+    python benchmarks/bench_rubric.py --published DIR --only-published       # the corpus only (seconds)
+
+`--published DIR` reads the corpus files `DIR/*_<split>.yaml` (default split: dev; the held-out split is
+for whoever did not tune the marker) and prints SMART element agreement per element, SMART verdict
+agreement, report-section recall and precision, QWK per criterion and on the total per rubric, and each
+hand-marked item's distance from the expert's total (adversarial capstones: target within 3 points).
 
 Speed: marks 300 capstone reports (the calibration reports cycled, each made unique) and one
 50,000-word answer per rubric; target < 30 s for the 300. Agreement: exact agreement and Cohen's
@@ -22,6 +29,7 @@ import yaml
 
 from qicourse.rubric import load_rubric, mark_answer
 from qicourse.rubric.calibration import CalibrationReport, evaluate
+from qicourse.rubric.published import evaluate_published
 
 ROOT = Path(__file__).resolve().parent.parent
 CAL = ROOT / "tests" / "calibration"
@@ -152,6 +160,44 @@ def render(speed: dict, agree: dict[str, dict[str, CalibrationReport]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def published(directory: Path, split: str) -> tuple[str, bool]:
+    """Agreement on the published corpus files `directory/*_<split>.yaml`: the report and whether targets are met."""
+    files = sorted(directory.glob(f"*_{split}.yaml"))
+    if not files:
+        raise SystemExit(f"no corpus files matching *_{split}.yaml in {directory}")
+    lines = [f"## Published corpus ({split}: {', '.join(f.name for f in files)})", ""]
+    ok = True
+    for f in files:
+        r = evaluate_published(f)
+        lines += [f"### {f.name} (rubric `{r['rubric']}`, n={r['n']})", ""]
+        if "smart" in r:
+            sm = r["smart"]
+            lines += ["| SMART element | agreement (target >= 0.95) |", "|---|---|"]
+            lines += [f"| {e} | {_fmt(v)} |" for e, v in sm["elements"].items()]
+            lines += [f"| **verdict (is_smart vs label)** | {_fmt(sm['verdict'])} |", ""]
+            ok &= all(v is None or v >= 0.95 for v in sm["elements"].values())
+            lines += [f"- {m}" for m in sm["misses"]] + ([""] if sm["misses"] else [])
+        if "sections" in r:
+            se = r["sections"]
+            lines += [f"Sections: recall {_fmt(se['recall'])}, precision {_fmt(se['precision'])} (target >= 0.9 each)", ""]
+            ok &= (se["recall"] or 0) >= 0.9 and (se["precision"] or 0) >= 0.9
+            lines += [f"- {m}" for m in se["misses"]] + ([""] if se["misses"] else [])
+        for rid, mk in ([(r["rubric"], r["marks"])] if "marks" in r else []) + list(r.get("marks_by_rubric", {}).items()):
+            lines += [f"Marks, rubric `{rid}` (n={mk['n']}):", ""]
+            lines += ["| criterion | exact | QWK |", "|---|---|---|"]
+            lines += [f"| {cid} | {_fmt(v['exact'])} | {_fmt(v['qwk'])} |" for cid, v in mk["criteria"].items()]
+            lines += [f"| **total score** | {_fmt(mk['total_exact'])} | {_fmt(mk['total_qwk'])} |", ""]
+            ok &= all(v["qwk"] is None or v["qwk"] >= 0.8 for v in mk["criteria"].values())
+            far = [d for d in mk["distance"] if abs(d["distance"]) > 3]
+            lines.append(f"Items more than 3 points from the expert's total: {len(far)} of {len(mk['distance'])}")
+            lines += [f"- {d['item']} ({d['stratum']}): expert {d['expert']:g}, marker {d['marker']:g}" for d in far]
+            lines.append(f"Top level stated without doubt where the expert marks lower: {len(mk['overclaimed'])}")
+            lines += [f"- {o}" for o in mk["overclaimed"]]
+            lines.append("")
+            ok &= not far
+    return "\n".join(lines) + "\n", ok
+
+
 def write_readme(section: str) -> None:
     text = README.read_text(encoding="utf-8") if README.exists() else (
         "# Benchmarks\n\nSpeed and calibration targets live here, not in timed unit tests.\n\n## Results\n\n"
@@ -165,7 +211,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write-readme", action="store_true", help="rewrite the Rubric marker section of README.md")
     ap.add_argument("-n", type=int, default=300, help="number of capstone reports to mark (default 300)")
+    ap.add_argument("--published", type=Path, metavar="DIR", help="also measure agreement on the published corpus in DIR")
+    ap.add_argument("--split", default="dev", help="corpus split to read (files *_<split>.yaml; default dev)")
+    ap.add_argument("--only-published", action="store_true", help="with --published: skip speed and calibration")
     args = ap.parse_args(argv)
+    if args.published is not None and not args.published.is_dir():
+        ap.error(f"--published: {args.published} is not a folder")
+    if args.only_published:
+        if args.published is None:
+            ap.error("--only-published needs --published DIR")
+        text, pub_ok = published(args.published, args.split)
+        print(text)
+        return 0 if pub_ok else 1
     speed = bench_speed(args.n)
     agree = agreement()
     section = render(speed, agree)
@@ -177,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     for rid, reports in agree.items():
         target = TARGET.get(rid, 0.7)
         ok &= (reports["pooled"].total_qwk or 0) >= target and (reports["pooled"].mean_qwk or 0) >= target
+    if args.published is not None:
+        text, pub_ok = published(args.published, args.split)
+        print(text)
+        ok &= pub_ok
     return 0 if ok else 1
 
 

@@ -158,11 +158,12 @@ def test_solution_in_disguise_and_too_big_are_named():
 
 
 def test_feedback_says_what_earns_the_next_level():
-    """Below the top level, is there feedback; at the top, is it said to be met?"""
+    """Below the top level, is there feedback; at the top, does it say what the marker found (not a verdict)?"""
     r = mark_answer(AIM, "Reduce falls per 1,000 bed days on Ward 9 by a third within 6 months.")
     target = next(c for c in r.criteria if c.id == "target")
     assert target.level == 1 and "baseline" in target.feedback
-    assert next(c for c in r.criteria if c.id == "direction").feedback == "Meets the top level."
+    direction = next(c for c in r.criteria if c.id == "direction")
+    assert direction.certain and direction.feedback == "The marker found what the top level asks for (quoted as evidence)."
 
 
 def test_evidence_is_quoted_from_the_answer():

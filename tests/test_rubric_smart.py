@@ -10,7 +10,8 @@ from qicourse.rubric import analyse_smart_aim
 
 # Keys: d direction, t target value, tk target kind, tu target unit, b baseline value (None = none),
 # tf time-frame kind (None = none), tft text in the time frame, big scope too big, pop text in the setting
-# (None = no setting), m text in the measure (None = no measure), smart is_smart, mis codes present,
+# (None = no setting), m text in the measure (None = no measure), smart is_smart (as lesson 3 teaches: baseline
+# and target, a date or duration, countable measure, manageable setting), mis codes present,
 # nomis codes absent.
 CASES = [
     ("To increase the percentage of patients with red-flag sepsis receiving IV antibiotics within one hour on "
@@ -19,12 +20,12 @@ CASES = [
           m="percentage of patients with red-flag sepsis", smart=True, mis=set())),
     ("Reduce inpatient falls per 1,000 occupied bed days on the elderly care ward by a third within 6 months.",
      dict(d="decrease", t=33.3, tk="relative", b=None, tf="duration", tft="6 months", m="per 1,000 occupied bed days",
-          pop="elderly care ward", smart=True, mis={"no_baseline"})),
+          pop="elderly care ward", smart=False, mis={"no_baseline"})),
     ("Increase VTE risk assessment completion to at least 95% of admissions by the end of the rotation.",
      dict(d="increase", t=95, tk="absolute", tu="%", tf="event", tft="end of the rotation", m="VTE risk assessment",
-          smart=True, mis={"no_baseline"})),
+          smart=False, mis={"no_baseline"})),
     ("Halve the number of falls per 1,000 bed days on Ward 10 by June 2027.",
-     dict(d="decrease", t=50, tk="relative", tf="date", pop="Ward 10", m="falls per 1,000 bed days", smart=True)),
+     dict(d="decrease", t=50, tk="relative", tf="date", pop="Ward 10", m="falls per 1,000 bed days", smart=False)),
     ("Reduce the time from sepsis trigger to antibiotics on AMU from a median of 95 minutes to under 60 minutes by "
      "31/03/2027.",
      dict(d="decrease", t=60, tu="minutes", b=95, tf="date", tft="31/03/2027", pop="AMU",
@@ -40,11 +41,11 @@ CASES = [
      "4 months.",
      dict(d="increase", t=95, b=70, tf="duration", big=True, smart=False, mis={"too_big"})),
     ("We aim to increase VTE assessment completion on AMU to 95% by August 2027.",
-     dict(d="increase", t=95, b=None, tf="date", pop="AMU", smart=True, mis={"no_baseline"})),
+     dict(d="increase", t=95, b=None, tf="date", pop="AMU", smart=False, mis={"no_baseline"})),
     ("Increase the proportion of patients discharged before noon by 10 percentage points by the end of my placement.",
-     dict(d="increase", t=10, tk="difference", tu="percentage points", tf="event", smart=True)),
+     dict(d="increase", t=10, tk="difference", tu="percentage points", tf="event", smart=False)),
     ("Double the percentage of discharge summaries completed within 24 hours on Ward 3 by December 2026.",
-     dict(d="increase", t=100, tk="relative", tf="date", pop="Ward 3", m="discharge summaries", smart=True)),
+     dict(d="increase", t=100, tk="relative", tf="date", pop="Ward 3", m="discharge summaries", smart=False)),
     ("To reduce falls on ward 9 from 8 to 5 per 1,000 bed days.",
      dict(d="decrease", t=5, b=8, tu="per 1,000 bed days", tf=None, smart=False, mis={"no_date"})),
     ("Currently 60% of admissions have a VTE assessment. We aim for 95% by 1 April 2027 on the acute medical unit.",

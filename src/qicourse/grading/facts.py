@@ -15,6 +15,9 @@ read by in this course, as `qicourse.charts.qic` does for control charts (qichar
 - and, so that a learner who names one is not told they misread, a trend of 6 or more points each
   higher (or each lower) than the one before (NHS Making Data Count).
 
+It also reads `equity_percent` (Question 8) for the gap between the most and least deprived IMD quintiles
+before and after the changes, so a claim that the gap narrowed can be checked (`capstone_equity_facts`).
+
 No `p_limits`, or one that is not a DataFrame of numbers with those columns, gives no facts: the
 marker then accepts any named signal, as it does without a notebook. A learner can only change
 their own provisional write-up mark this way, which an educator confirms.
@@ -90,8 +93,42 @@ def capstone_chart_facts(namespace: dict) -> dict | None:
     return facts
 
 
+def capstone_equity_facts(namespace: dict) -> dict | None:
+    """The equity gap from the learner's `equity_percent` (Question 8: % within 60 minutes by IMD quintile,
+    columns `before` and `after`): the gap between the most deprived (1) and least deprived (5) quintiles before
+    and after, and whether it widened, narrowed or stayed level. None when there is nothing to read."""
+    import pandas
+
+    df = namespace.get("equity_percent")
+    if type(df) is not pandas.DataFrame or not {"before", "after"} <= set(map(str, df.columns)):
+        return None
+    try:
+        idx = [int(i) for i in df.index]
+        rows = {i: (float(df.loc[k, "before"]), float(df.loc[k, "after"])) for i, k in zip(idx, df.index)}
+    except (TypeError, ValueError, KeyError):
+        return None
+    if 1 not in rows or 5 not in rows or not all(math.isfinite(v) for pair in (rows[1], rows[5]) for v in pair):
+        return None
+    before = rows[5][0] - rows[1][0]  # quintile 5 minus quintile 1, as m8 defines equity_gap_after
+    after = rows[5][1] - rows[1][1]
+    from qicourse.rubric.detectors import gap_change
+
+    change = gap_change({"equity_gap_before": before, "equity_gap_after": after})
+    return {"equity_gap_before": round(before, 1), "equity_gap_after": round(after, 1), "equity_gap_change": change}
+
+
+def capstone_facts(namespace: dict) -> dict | None:
+    """Chart facts (`p_limits`) and equity facts (`equity_percent`) for the capstone; None when neither is readable."""
+    out = {}
+    for probe in (capstone_chart_facts, capstone_equity_facts):
+        found = probe(namespace)
+        if found:
+            out.update(found)
+    return out or None
+
+
 #: rubric id -> probe run on the learner's namespace after the notebook's last cell
-PROBES = {"capstone": capstone_chart_facts}
+PROBES = {"capstone": capstone_facts}
 
 
 def run_probes(names: list[str], namespace: dict) -> dict:

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .smart import SmartAnalysis, analyse_smart_aim
-from .text import first_accepted, quote, sentence_bounds, sentences, word_count
+from .smart import SmartAnalysis, analyse_smart_aim, measure_countable, time_specific
+from .text import dismissed, first_accepted, quote, sentence_bounds, sentences, word_count
 
 
 @dataclass
@@ -23,6 +23,8 @@ class Hit:
     """quoted words from the answer that show the evidence"""
     note: str = ""
     """a misconception or caution to pass on in feedback"""
+    dismissed: bool = False
+    """the evidence was there but the text negates, dismisses or contradicts it (feedback must not say it is met)"""
 
 
 @dataclass
@@ -33,6 +35,8 @@ class Context:
     facts: dict
     keyword_groups: dict
     _smart: SmartAnalysis | None = None
+    whole: str = ""
+    """the whole answer, for evidence that may sit in another section (which chart was used)"""
 
     @property
     def smart(self) -> SmartAnalysis:
@@ -60,7 +64,8 @@ def detector(name: str, hint: str) -> Callable[[Callable[[Context], Hit]], Calla
 
 def run_detector(name: str, ctx: Context) -> Hit:
     if name.startswith("kw."):
-        return keyword_hit(ctx.text, ctx.keyword_groups[name[3:]].patterns)
+        g = ctx.keyword_groups[name[3:]]
+        return keyword_hit(ctx.text, g.patterns, negatable=g.negatable, unless=g.unless)
     return DETECTORS[name].fn(ctx)
 
 
@@ -75,8 +80,14 @@ def hint_for(name: str, keyword_groups: dict) -> str:
 _COMPILED: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
-def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6) -> Hit:
-    """Find any of the patterns (case-insensitive, at word boundaries); quote up to `limit` distinct spans."""
+def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6, negatable: bool = False,
+                unless: str | None = None) -> Hit:
+    """Find any of the patterns (case-insensitive, at word boundaries); quote up to `limit` distinct spans.
+
+    With `negatable`, a mention negated or dismissed in its clause is passed over ("no balancing measure was
+    needed", "regression to the mean cannot explain this"); with `unless`, so is a mention in a sentence matching
+    that pattern. The passed-over mentions are quoted in the hit's note so feedback can say what was set aside.
+    """
     rx = _COMPILED.get(patterns)
     if rx is None:
         rx = re.compile(r"(?<![\w])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![\w])", re.I)
@@ -84,10 +95,21 @@ def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6) -> Hit:
     spans: list[str] = []
     seen: set[str] = set()
     sentences_seen: set[int] = set()
-    for m in rx.finditer(text):
+    set_aside: list[str] = []
+    unless_rx = re.compile(unless, re.I) if unless else None
+    for tries, m in enumerate(rx.finditer(text)):
+        if tries >= 200:  # hostile text: enough is enough
+            break
         key = m.group(0).lower()
         if key in seen:
             continue
+        if negatable and dismissed(text, m.start(), m.end()):
+            set_aside.append(quote(text, m.start(), m.end()))
+            continue
+        if unless_rx is not None:
+            left, right = sentence_bounds(text, m.start(), m.end())
+            if unless_rx.search(text[left:right].strip()):
+                continue
         seen.add(key)
         left, _ = sentence_bounds(text, m.start(), m.end())
         if left in sentences_seen:  # one quote per sentence; distinct matches still count (for `counts`)
@@ -97,7 +119,10 @@ def keyword_hit(text: str, patterns: tuple[str, ...], limit: int = 6) -> Hit:
             spans.append(quote(text, m.start(), m.end()))
         if len(spans) >= limit:
             break
-    return Hit(bool(spans), spans)
+    note = ""
+    if set_aside and not spans:
+        note = f'Not counted, because the text negates or dismisses it: "{set_aside[0]}"'
+    return Hit(bool(spans), spans, note=note, dismissed=bool(set_aside) and not spans)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,23 +143,13 @@ def _measure(ctx: Context) -> Hit:
     return _smart_field("measure", ctx)
 
 
-# a bare "number of falls" is a count without a denominator or period: not yet countable as a measure
-_QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|time|median|mean|average|minutes|hours|"
-                    r"days|ratio)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|month|year)\b|"
-                    r"\b(?:daily|weekly|monthly|a day|a week|a month)\b", re.I)
-
-
 @detector("smart.measure_specific",
           "Make the measure countable: a percentage of a defined group of patients, a rate per 1,000 bed days, "
           "or a time in minutes.")
 def _measure_specific(ctx: Context) -> Hit:
     s = ctx.smart
-    if s.measure is None:
-        return Hit(False)
-    units = [q.unit for q in (s.baseline, s.target) if q is not None and q.unit
-             and getattr(q, "kind", "absolute") == "absolute"]
-    ok = bool(_QUANT.search(s.measure)) or any(u == "%" or "per" in u or u in ("minutes", "hours") for u in units)
-    return Hit(ok, [s.measure] if ok else [])
+    ok = measure_countable(s)
+    return Hit(ok, [s.measure] if ok and s.measure else [])
 
 
 @detector("smart.target", "Give a numeric target (how much, e.g. to 90%, or by a third).")
@@ -156,10 +171,7 @@ def _time(ctx: Context) -> Hit:
                                  "'the end of the rotation'.")
 def _time_specific(ctx: Context) -> Hit:
     tf = ctx.smart.time_frame
-    ok = tf is not None and (tf.kind in ("date", "duration") or bool(re.search(r"\b(?:19|20)\d{2}\b|\d{1,2}/\d|january|february|march|april|"
-                                                                              r"may|june|july|august|september|"
-                                                                              r"october|november|december",
-                                                                              tf.text, re.I)))
+    ok = time_specific(tf)
     return Hit(ok, [tf.text] if ok and tf else [])
 
 
@@ -256,19 +268,31 @@ _PREDICT = re.compile(r"\b(?:predict\w*|we expect\w*|I expect\w*|expected|hypoth
                       r"we think (?:that )?(?:this|it)\s+will|we believe (?:that )?(?:this|it)\s+will)\b", re.I)
 _QUANTITY = re.compile(r"\d+\s*(?:%|per ?cent|percent|/\s*\d+|out of|of (?:the )?(?:\d+|first|next)|minutes|mins|"
                        r"hours|patients|more|fewer|less)|\b(?:at least|over|under|fewer than|more than|half|"
-                       r"a third|all|none|no|every|double|halve)\b", re.I)
+                       r"a third|double|halve)\b", re.I)
+#: "all" / "every" / "none" alone are not a checkable number ("we predicted all staff would like it")
+#: a prediction told after the event is not a prediction made before the test ("as we expected all along")
+_HINDSIGHT = re.compile(r"\b(?:as (?:we|I)(?: had)?(?: always)? (?:expected|predicted|thought|anticipated|suspected)|"
+                        r"all along|in hindsight|with hindsight|(?:we|I) (?:always )?knew|as expected|turned out|"
+                        r"(?:just )?as (?:predicted|anticipated))\b", re.I)
 
 
 _NEGATED_PREDICTION = re.compile(r"\b(?:did not|didn't|do not|don't|no|without|never|forgot to|not)\s+(?:\w+\s+){0,2}"
                                  r"(?:predict\w*|expect\w*|hypothes\w*)", re.I)
 
 
+_FORECAST = re.compile(r"\b(?:will|would|shall|should|expect\w*|predict\w*|anticipat\w*|hypothes\w*|going to|likely|"
+                       r"at least|no more than|more than|fewer than)\b", re.I)
+
+
 def _prediction_sentences(text: str) -> list[str]:
     # a comparison with the prediction ("fewer than we predicted") is Study, not the prediction itself
     sents = sentences(text)
     if sents and re.match(r"(?i)(?:predictions?|hypothes[ie]s)\s*:?$", sents[0]):  # a Prediction section
-        return sents[1:]
-    return [s for s in sents if _PREDICT.search(s) and not _NEGATED_PREDICTION.search(s) and not re.search(
+        # ... whose sentences predict, unless they say there was none or tell it in hindsight
+        return [s for s in sents[1:] if not _NEGATED_PREDICTION.search(s) and not _HINDSIGHT.search(s)
+                and not re.match(r"(?i)(?:we|I) (?:did not|didn't|do not|don't|never) (?:write|make|record|have)", s)]
+    return [s for s in sents if _PREDICT.search(s) and not _NEGATED_PREDICTION.search(s)
+            and not _HINDSIGHT.search(s) and not re.search(
         r"\b(?:than|as|against|with|versus|vs|below|above|under|over)\s+(?:we\s+|our\s+|my\s+|the\s+)?(?:had\s+)?"
         r"predict|prediction was", s, re.I)]
 
@@ -282,7 +306,8 @@ def _prediction(ctx: Context) -> Hit:
 @detector("pdsa.prediction_measurable",
           "Make the prediction checkable: put a number on it (e.g. 8 of the 10 patients will ...).")
 def _prediction_measurable(ctx: Context) -> Hit:
-    sents = [s for s in _prediction_sentences(ctx.text) if _QUANTITY.search(s)]
+    # the number must be in what is predicted ("8 of 10 will ..."), not beside it ("Baseline: 18% ...")
+    sents = [s for s in _prediction_sentences(ctx.text) if _QUANTITY.search(s) and _FORECAST.search(s)]
     return Hit(bool(sents), sents[:2])
 
 
@@ -315,7 +340,9 @@ _REASON = re.compile(r"\b(?:because|as (?:the|it|this|we|only|most|staff|nurses)
 
 @detector("pdsa.act_decision", "Say what you decided in Act: adopt, adapt or abandon, and what the next cycle is.")
 def _act(ctx: Context) -> Hit:
-    spans = [quote(ctx.text, m.start(), m.end()) for m in _ACT.finditer(ctx.text)]
+    """A decision, not one the text says was not made ("we have not decided yet whether to adopt")."""
+    spans = [quote(ctx.text, m.start(), m.end()) for m in _ACT.finditer(ctx.text)
+             if not dismissed(ctx.text, m.start(), m.end())]
     return Hit(bool(spans), spans[:2])
 
 
@@ -352,7 +379,7 @@ _NO_SIGNAL = re.compile(r"\b(?:no|without any|did not (?:show|find|see)|no evide
                         r"(?:signals?|special[- ]cause|non[- ]random|shifts?|trends?)\b|\bcommon[- ]cause variation "
                         r"only\b|\bonly common[- ]cause\b|\brandom variation\b|\bstable (?:process|system)\b|"
                         r"\bin (?:statistical )?control\b", re.I)
-_CHART = re.compile(r"\b(?:run charts?|control charts?|SPC(?: charts?)?|statistical process control|XmR|I[- ]?MR|"
+_CHART = re.compile(r"\b(?:run charts?|control charts?|(?:upper|lower) control limits?|SPC(?: charts?)?|statistical process control|XmR|I[- ]?MR|"
                     r"I charts?|p[- ]charts?|u[- ]charts?|c[- ]charts?|shewhart|process behaviou?r charts?|"
                     r"individuals charts?)\b", re.I)
 _RAG_OR_MONTHLY = re.compile(r"\b(?:red|amber|green)[- ](?:amber|green|red)|\bRAG (?:rating|status|table|report|"
@@ -406,11 +433,26 @@ def _signals_named(text: str) -> dict[str, list[str]]:
     return found
 
 
-def _fact_signals(facts: dict) -> list[str] | None:
-    """Normalise `facts["chart_signals"]` (rule names from the learner's own chart) to our signal names."""
+#: the rule set a learner says they read the chart by, and its thresholds on the chart facts (longest run on one
+#: side of the centre line, longest run of rising or falling points): IHI (Perla, Provost & Murray 2011: shift 6+,
+#: trend 5+) and NHS Making Data Count (7 and 7), as `qicourse.charts.rules`; Anhøj is what `chart_signals` holds
+_RULE_SET_NAMED = [("ihi", re.compile(r"\bIHI\b|\bPerla\b|Institute for Healthcare Improvement", re.I), 6, 5),
+                   ("mdc", re.compile(r"\bMaking Data Count\b|\bMDC\b", re.I), 7, 7)]
+
+
+def _fact_signals(facts: dict, text: str = "") -> list[str] | None:
+    """Normalise `facts["chart_signals"]` (rule names from the learner's own chart) to our signal names; when the
+    text names the IHI or Making Data Count rules and the facts hold the run lengths, the signals by those rules."""
     raw = facts.get("chart_signals") if facts else None
     if raw is None:
         return None
+    longest, trend_len = facts.get("longest_run"), facts.get("longest_trend")
+    for _name, rx, shift_at, trend_at in _RULE_SET_NAMED:
+        if text and rx.search(text) and isinstance(longest, int) and isinstance(trend_len, int):
+            out = ["shift"] if longest >= shift_at else []
+            out += ["trend"] if trend_len >= trend_at else []
+            out += ["outside_limits"] if facts.get("n_outside_limits") else []
+            return sorted(out)
     if isinstance(raw, str):
         raw = [raw]
     out = []
@@ -427,8 +469,12 @@ def _fact_signals(facts: dict) -> list[str] | None:
 
 @detector("chart.named", "Say which chart you used (run chart, p chart, XmR ...).")
 def _chart_named(ctx: Context) -> Hit:
-    spans = [quote(ctx.text, m.start(), m.end()) for m in _CHART.finditer(ctx.text)]
-    return Hit(bool(spans), spans[:2])
+    """The chart named in this section, or elsewhere in the report (a Methods section often names it)."""
+    for text in (ctx.text, ctx.whole):
+        spans = [quote(text, m.start(), m.end()) for m in _CHART.finditer(text)] if text else []
+        if spans:
+            return Hit(True, spans[:2])
+    return Hit(False)
 
 
 @detector("chart.signal_named",
@@ -448,7 +494,7 @@ def _signal_named(ctx: Context) -> Hit:
 def _signal_correct(ctx: Context) -> Hit:
     """Named signals agree with the learner's own chart (facts); without facts, any named signal counts."""
     found = _signals_named(ctx.text)
-    facts = _fact_signals(ctx.facts)
+    facts = _fact_signals(ctx.facts, ctx.whole or ctx.text)
     if facts is None:
         spans = [s for v in found.values() for s in v]
         return Hit(bool(spans), list(dict.fromkeys(spans))[:2])
@@ -467,7 +513,7 @@ def _misread(ctx: Context) -> Hit:
         if m:
             spans.append(quote(ctx.text, m.start(), m.end()))
             notes.append(note)
-    facts = _fact_signals(ctx.facts)
+    facts = _fact_signals(ctx.facts, ctx.whole or ctx.text)
     if facts is not None:
         found = _signals_named(ctx.text)
         wrong = sorted(set(found) - set(facts))
@@ -486,5 +532,76 @@ _LINK = re.compile(r"\b(?:after|following|since|from) (?:the )?(?:(?:first|secon
 
 @detector("chart.linked_to_changes", "Link the signal to when each change was made (annotate the chart).")
 def _linked(ctx: Context) -> Hit:
+    """Signals linked to the changes; with no signal on the learner's chart (or none claimed) there is none to link."""
+    facts = _fact_signals(ctx.facts, ctx.whole or ctx.text)
+    if facts == [] or (facts is None and not _signals_named(ctx.text) and any(
+            _NO_SIGNAL.search(s) for s in sentences(ctx.text))):
+        return Hit(False)
     spans = [s for s in sentences(ctx.text) if _LINK.search(s)]
     return Hit(bool(spans), spans[:2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Equity: is the claim about the gap what the learner's own numbers show?
+# ---------------------------------------------------------------------------------------------
+_GAP_CLAIMS = {
+    "narrowed": re.compile(
+        r"\bgap\w*\s+(?:\w+\s+){0,8}?(?:narrow\w*|closed|clos(?:es|ing)|shr[au]nk|decreased|reduced|fell|got smaller|"
+        r"halved)|\b(?:narrow\w*|clos\w*|reduc\w*|shr[iau]nk\w*)\s+(?:the|this|that|a)\s+(?:\w+\s+){0,2}?gap|"
+        r"\binequalit\w*\s+(?:\w+\s+){0,2}?(?:narrow\w*|fell|reduced|decreased)|\breduc\w* (?:the )?inequalit\w*|"
+        r"\b(?:most|more) deprived\b[^.]{0,60}\b(?:benefit\w*|improv\w*) (?:the )?most\b|\bmore equitable\b", re.I),
+    "widened": re.compile(
+        r"\bgap\w*\s+(?:\w+\s+){0,8}?(?:widen\w*|grew|increased|got (?:bigger|wider))|\bwiden\w*\s+(?:the|this|that|a)\s+"
+        r"(?:\w+\s+){0,2}?gap|\binequalit\w*\s+(?:\w+\s+){0,2}?(?:widen\w*|grew|increased)|\bbenefit\w* less\b", re.I),
+    "unchanged": re.compile(
+        r"\bgap\w*\s+(?:\w+\s+){0,8}?(?:persist\w*|remain\w*|stay\w*|(?:was|is) unchanged|did not change|"
+        r"(?:was|is) the same)", re.I),
+}
+
+
+def gap_claims(text: str) -> list[tuple[str, str]]:
+    """(claimed direction, quoted sentence) for each claim about the equity gap that is not negated."""
+    out = []
+    for direction, rx in _GAP_CLAIMS.items():
+        for m in rx.finditer(text):
+            if re.search(r"\b(?:not|never|no longer)\b|n't\b", m.group(0), re.I):  # "the gap did not narrow"
+                continue
+            if not dismissed(text, m.start(), m.end()):
+                out.append((direction, quote(text, m.start(), m.end())))
+    return out
+
+
+#: a gap that moves by no more than this (percentage points) has stayed level
+GAP_TOLERANCE = 0.5
+
+
+def gap_change(facts: dict) -> str | None:
+    """'widened', 'narrowed' or 'unchanged' from `equity_gap_change`, or from `equity_gap_before` / `_after`
+    (quintile 5 minus quintile 1, as m8 defines `equity_gap_after`); None without usable facts."""
+    change = facts.get("equity_gap_change")
+    if change in ("narrowed", "widened", "unchanged"):
+        return change
+    before, after = facts.get("equity_gap_before"), facts.get("equity_gap_after")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (before, after)):
+        return None
+    if abs(after) > abs(before) + GAP_TOLERANCE:
+        return "widened"
+    return "narrowed" if abs(after) < abs(before) - GAP_TOLERANCE else "unchanged"
+
+
+@detector("equity.gap_contradicted",
+          "Check what you say about the equity gap against your own stratified table (Question 8).")
+def _gap_contradicted(ctx: Context) -> Hit:
+    """A claim that the gap narrowed (or widened) that the learner's own `equity_percent` contradicts (facts)."""
+    change = gap_change(ctx.facts or {})
+    if change is None:
+        return Hit(False)
+    wrong = [(d, q) for d, q in gap_claims(ctx.text) if d != change]
+    if not wrong:
+        return Hit(False)
+    d, q = wrong[0]
+    before, after = ctx.facts.get("equity_gap_before"), ctx.facts.get("equity_gap_after")
+    nums = f" (from {before:g} to {after:g} percentage points)" if isinstance(before, (int, float)) and isinstance(
+        after, (int, float)) else ""
+    return Hit(True, [q], note=f"The report says the gap {d}, but your own stratified table shows it {change}{nums}: "
+                               f"check the claim against your numbers.", dismissed=True)

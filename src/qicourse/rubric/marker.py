@@ -15,7 +15,8 @@ from pathlib import Path
 
 from .detectors import Context, Hit, hint_for, run_detector
 from .schema import Criterion, Evidence, Rubric, load_all, load_rubric, rubrics_dir
-from .text import MAX_CHARS, Section, looks_english, normalise_heading, split_sections, strip_markdown, word_count
+from .text import (MAX_CHARS, Section, is_term_list, looks_english, normalise_heading, split_sections, strip_markdown,
+                   word_count)
 
 STATUS = "provisional"
 
@@ -36,6 +37,9 @@ class CriterionResult:
     max_level: int = 0
     section: str = ""
     """the report heading this was marked on ('' = the whole answer)"""
+    certain: bool = True
+    """False when the marker's reading is in doubt (words that negate or contradict the evidence, evidence read
+    from the whole report for want of its own section, a list of terms): the feedback asks the learner to check"""
 
 
 @dataclass
@@ -64,7 +68,8 @@ class MarkResult:
         lines = [f"Provisional rubric mark ({self.rubric_title}): {self.points:g}/{self.max_points:g}."]
         lines += [f"- {n}" for n in self.notes]
         for c in self.criteria:
-            lines.append(f"- {c.title}: {c.level_label} ({c.points:g}/{c.max_points:g}). {c.feedback}".rstrip())
+            check = " [uncertain: please check]" if not c.certain else ""
+            lines.append(f"- {c.title}: {c.level_label} ({c.points:g}/{c.max_points:g}){check}. {c.feedback}".rstrip())
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
@@ -81,7 +86,8 @@ class MarkResult:
 
         for c in self.criteria:
             ev = "; ".join(f'"{e}"' for e in c.evidence[:2]) or "—"
-            out.append(f"| {cell(c.title)} | {cell(c.level_label)} ({c.level}/{c.max_level}) | "
+            check = " — *please check*" if not c.certain else ""
+            out.append(f"| {cell(c.title)} | {cell(c.level_label)} ({c.level}/{c.max_level}){check} | "
                        f"{c.points:g}/{c.max_points:g} | {cell(ev)} | {cell(c.feedback) or '—'} |")
         return "\n".join(out)
 
@@ -90,8 +96,9 @@ class MarkResult:
         rows = []
         for c in self.criteria:
             ev = "".join(f"<li>&ldquo;{e(x)}&rdquo;</li>" for x in c.evidence[:3]) or "<li>none found</li>"
+            check = " <em class='check'>(please check)</em>" if not c.certain else ""
             rows.append(
-                f"<tr><td>{e(c.title)}</td><td>{e(c.level_label)} ({c.level}/{c.max_level})</td>"
+                f"<tr><td>{e(c.title)}</td><td>{e(c.level_label)} ({c.level}/{c.max_level}){check}</td>"
                 f"<td class='pts'>{c.points:g}/{c.max_points:g}</td><td><ul>{ev}</ul></td><td>{e(c.feedback)}</td></tr>")
         notes = "".join(f"<p class='note'>{e(n)}</p>" for n in self.notes)
         return (
@@ -110,18 +117,26 @@ class MarkResult:
 _FILLER = frozenset("a an and the of to for in on with our we by from what how".split())
 
 
-def _section_for(criterion: Criterion, sections: list[Section]) -> Section | None:
+#: headings that hold several parts of a report ("Methods" may hold the measures, the changes, the PDSA cycles or
+#: none of them): read for a criterion only when the criterion finds its first-level evidence there
+_GENERIC_HEADINGS = frozenset({"methods", "method", "design methods", "study design", "pdsa cycles", "phase 1",
+                               "data", "analysis", "summary"})
+
+
+def _section_for(criterion: Criterion, sections: list[Section], rubric: Rubric | None = None,
+                 facts: dict | None = None) -> Section | None:
     """The non-empty report section whose heading best matches one of the criterion's aliases (whole words).
 
     A heading the alias is most of ("PDSA cycles", "5. PDSA cycles and what we predicted") is preferred, then
     the earlier alias, then the exact heading; a long title that merely mentions the alias ("Reducing time to
     antibiotics with PDSA cycles") is used only when nothing better matches, and never when it has no text.
     An empty heading that matches better than any non-empty one ("### Plan" over inline "Objective:",
-    "Prediction:" ... labels) is an umbrella over sub-sections: None, so the whole answer is read.
+    "Prediction:" ... labels) is an umbrella over sub-sections: None, so the whole answer is read. A section
+    matched only by a generic alias (`_GENERIC_HEADINGS`) is used only when it holds the criterion's evidence.
     """
     if not criterion.sections:
         return None
-    best: tuple[tuple, Section] | None = None
+    candidates: list[tuple[tuple, Section, str]] = []
     umbrella: tuple | None = None
     for index, s in enumerate(sections):
         words = normalise_heading(s.heading)
@@ -137,11 +152,17 @@ def _section_for(criterion: Criterion, sections: list[Section]) -> Section | Non
             if not s.text.strip():
                 if not key[0] and (umbrella is None or key < umbrella):
                     umbrella = key
-            elif best is None or key < best[0]:
-                best = (key, s)
-    if best is None or (umbrella is not None and umbrella[:2] < best[0][:2]):
-        return None
-    return best[1]
+            else:
+                candidates.append((key, s, a))
+    for key, s, alias in sorted(candidates, key=lambda c: c[0]):
+        if umbrella is not None and umbrella[:2] < key[:2]:
+            return None
+        if alias in _GENERIC_HEADINGS and rubric is not None and len(criterion.levels) > 1:
+            ctx = Context(text=s.text, facts=facts or {}, keyword_groups=rubric.keyword_groups)
+            if not _check(criterion.levels[1].evidence, ctx, {})[0]:  # type: ignore[arg-type]
+                continue
+        return s
+    return None
 
 
 def _check(evidence: Evidence, ctx: Context, cache: dict[str, Hit]) -> tuple[bool, list[str], list[str]]:
@@ -185,7 +206,14 @@ def _check(evidence: Evidence, ctx: Context, cache: dict[str, Hit]) -> tuple[boo
     return ok, spans, missing
 
 
-def _mark_criterion(c: Criterion, ctx: Context, section: str, rubric: Rubric) -> CriterionResult:
+def _mark_criterion(c: Criterion, ctx: Context, section: str, rubric: Rubric, *, whole_of_report: bool = False,
+                    term_list: bool = False) -> CriterionResult:
+    """The criterion's level, evidence and feedback, phrased as what the marker found (provisional).
+
+    `whole_of_report`: the answer has sections but none for this criterion, so the whole report was read and
+    the evidence may belong to another section. `term_list`: the text is a list of terms, not sentences, so no
+    level above the lowest is given.
+    """
     cache: dict[str, Hit] = {}
     reached, evidence = 0, []
     for i in range(len(c.levels) - 1, 0, -1):
@@ -193,9 +221,19 @@ def _mark_criterion(c: Criterion, ctx: Context, section: str, rubric: Rubric) ->
         if ok:
             reached, evidence = i, spans
             break
-    level = c.levels[reached]
-    # feedback: what earns the next level, with hints for what was missing
     parts: list[str] = []
+    doubts: list[str] = []
+    if term_list and reached > 0:
+        reached, evidence = 0, []
+        doubts.append("This reads as a list of terms rather than sentences, so nothing was credited: explain in "
+                      "sentences what you did and found.")
+    level = c.levels[reached]
+    # words that negate, dismiss or contradict the evidence this criterion looked for
+    contradicted = [h.note for h in cache.values() if h.dismissed and h.note]
+    doubts += contradicted
+    if reached > 0 and whole_of_report:
+        doubts.append("No section of the report is headed for this, so the whole report was read: check that the "
+                      "quoted words are about this criterion.")
     if reached < len(c.levels) - 1:
         nxt = c.levels[reached + 1]
         _, _, missing = _check(nxt.evidence, ctx, cache)  # type: ignore[arg-type]
@@ -205,15 +243,21 @@ def _mark_criterion(c: Criterion, ctx: Context, section: str, rubric: Rubric) ->
             hints = [hint_for(d, rubric.keyword_groups) for d in missing[:2]]
             parts += [h for h in dict.fromkeys(hints) if h][:1]
         for d in blocked:
-            if cache[d].note:
+            if cache[d].note and cache[d].note not in parts:
                 parts.append(cache[d].note)
+    elif doubts:
+        parts.append("The marker found words for the top level (quoted) but is not sure of its reading.")
     else:
-        parts.append("Meets the top level.")
-    notes = [h.note for h in cache.values() if h.note and h.note not in parts]
+        parts.append("The marker found what the top level asks for (quoted as evidence).")
+    notes = [h.note for h in cache.values() if h.note and h.note not in parts and not h.dismissed]
     parts += notes[:1]
+    parts += [d for d in dict.fromkeys(doubts) if d not in parts][:2]
+    if doubts:
+        parts.append("Please check this; your educator will confirm the mark.")
     return CriterionResult(id=c.id, title=c.title, level=reached, level_label=level.label, points=level.points,
                            max_points=c.points, evidence=_tidy(evidence),
-                           feedback=" ".join(parts), max_level=len(c.levels) - 1, section=section)
+                           feedback=" ".join(parts), max_level=len(c.levels) - 1, section=section,
+                           certain=not doubts)
 
 
 _HEADING_ONLY = re.compile(r"^[\w ,&/()'-]{1,60}:$")
@@ -230,8 +274,11 @@ def _tidy(spans: list[str]) -> list[str]:
 
 _GENRE = {
     "pdsa": re.compile(r"\b(?:plan|do|study|act)\s*[:\n]|\bPDSA\b|\bpredict", re.I),
-    "report": re.compile(r"^[ \t]*(?:#+[ \t]*)?(?:problem|background|context|measures?|results?|limitations|"
-                         r"sustainability|equity|interpretation|discussion|conclusions?)\b", re.I | re.M),
+    # SQUIRE 2.0 and IMRaD section names, as ATX, bold, numbered or run-in headings
+    "report": re.compile(r"^[ \t]*(?:#+[ \t]*)?(?:\*\*|__)?(?:\d+[.)]\s*)?(?:problem|background|context|introduction|"
+                         r"rationale|specific aims?|aims?(?: statement)?|objectives?|methods?|measures?|interventions?|"
+                         r"study of the intervention|results?|findings|limitations|sustainability|equity|interpretation|"
+                         r"discussion|conclusions?|lessons learn[et]d?|next steps)\b", re.I | re.M),
 }
 
 
@@ -255,6 +302,23 @@ _PLACEHOLDER = re.compile(r"^[ \t]*YOUR ANSWER HERE[ \t]*$", re.M)
 _KIND_NAMES = {"aim": "an aim", "pdsa": "a PDSA plan", "report": "a full project report"}
 
 
+def _split(rubric: Rubric, raw: str) -> list[Section]:
+    labels = frozenset(normalise_heading(a) for c in rubric.criteria for a in c.sections)
+    return split_sections(raw, labels) if labels else []
+
+
+def locate_sections(rubric: Rubric | str, text: str) -> dict[str, Section | None]:
+    """{criterion id: the report section it is marked on, or None when the whole answer is read}."""
+    if not isinstance(rubric, Rubric):
+        rubric = load_rubric(rubric)
+    sections = _split(rubric, _PLACEHOLDER.sub("", (text or "")[:MAX_CHARS]))
+    out: dict[str, Section | None] = {}
+    for c in rubric.criteria:
+        sec = _section_for(c, sections, rubric)
+        out[c.id] = sec if sec is not None and sec.text.strip() else None
+    return out
+
+
 def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = None) -> MarkResult:
     """Mark one write-up against a rubric; never raises on learner text (empty, huge, not English)."""
     if not isinstance(rubric, Rubric):
@@ -270,6 +334,8 @@ def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = Non
     words = word_count(plain)
     if not plain.strip():
         notes.append("No answer was written, so every criterion is at its lowest level.")
+    elif is_term_list(plain):
+        pass  # a list of terms is not judged for its English (noted below)
     elif not looks_english(plain):
         notes.append("This answer does not appear to be in English; the automatic marker reads English only, so "
                      "these marks are unreliable and an educator should read it.")
@@ -278,21 +344,27 @@ def mark_answer(rubric: Rubric | str, text: str | None, facts: dict | None = Non
         if kind and rubric.kind in _KIND_NAMES and kind != rubric.kind:
             notes.append(f"This looks like {_KIND_NAMES[kind]} rather than {_KIND_NAMES[rubric.kind]}: was it "
                          f"written in the right cell? Marks below are for what this rubric asks.")
-    labels = frozenset(normalise_heading(a) for c in rubric.criteria for a in c.sections)
-    sections = split_sections(raw, labels) if labels else []
+    sections = _split(rubric, raw)
     # the fallback for a criterion without its own section: the answer's words without the headings, so a
     # blank template ("## Equity", "## Limitations" ...) earns nothing
     body = "\n".join(s.text for s in sections) if sections else plain
     whole_ctx = Context(text=body, facts=facts, keyword_groups=rubric.keyword_groups)
+    headed = sum(1 for s in sections if s.heading) >= 2  # a report with its own sections
+    whole_list = is_term_list(body)
+    if whole_list:
+        notes.append("This answer reads as a list of terms rather than sentences; the marker credits only what is "
+                     "explained in sentences.")
     results: list[CriterionResult] = []
     for c in rubric.criteria:
-        sec = _section_for(c, sections)
+        sec = _section_for(c, sections, rubric, facts)
         if sec is not None and sec.text.strip():
             # the heading is part of what the learner wrote ("## Limitations" says they considered them)
-            ctx = Context(text=f"{sec.heading}:\n{sec.text}", facts=facts, keyword_groups=rubric.keyword_groups)
-            results.append(_mark_criterion(c, ctx, sec.heading, rubric))
+            ctx = Context(text=f"{sec.heading}:\n{sec.text}", facts=facts, keyword_groups=rubric.keyword_groups,
+                          whole=body)
+            results.append(_mark_criterion(c, ctx, sec.heading, rubric, term_list=whole_list or is_term_list(sec.text)))
         else:
-            results.append(_mark_criterion(c, whole_ctx, "", rubric))
+            results.append(_mark_criterion(c, whole_ctx, "", rubric, term_list=whole_list,
+                                           whole_of_report=headed and bool(c.sections)))
     total = sum(r.points for r in results)
     return MarkResult(rubric_id=rubric.id, rubric_title=rubric.title, points=total, max_points=rubric.max_points,
                       criteria=results, notes=notes, words=words)

@@ -29,6 +29,10 @@ class KeywordGroup:
     """regular expressions matched case-insensitively at word boundaries"""
     hint: str = ""
     """what to write to satisfy the group (used in feedback when it is missing)"""
+    negatable: bool = False
+    """a mention negated or dismissed in its clause does not count ("no balancing measure was needed")"""
+    unless: str | None = None
+    """a regular expression: a mention in a sentence matching it does not count (e.g. a cited standard)"""
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ _RUBRIC_KEYS = {"id", "title", "description", "grade_ids", "kind", "total_points
 _CRITERION_KEYS = {"id", "title", "description", "points", "sections", "levels"}
 _LEVEL_KEYS = {"points", "label", "descriptor", "evidence", "feedback"}
 _EVIDENCE_KEYS = {"requires", "any_of", "at_least", "counts", "forbids", "min_words"}
-_GROUP_KEYS = {"patterns", "hint"}
+_GROUP_KEYS = {"patterns", "hint", "negatable", "unless"}
 _KINDS = {"aim", "pdsa", "report", "answer"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -204,7 +208,7 @@ def parse_rubric(raw: object, source: str = "<rubric>") -> Rubric:
             err(where, "must be a list of patterns or a mapping with patterns and hint")
             continue
         for k in sorted(set(g) - _GROUP_KEYS):
-            err(where, f"unknown key {k!r} (allowed: patterns, hint)")
+            err(where, f"unknown key {k!r} (allowed: {', '.join(sorted(_GROUP_KEYS))})")
         pats = g.get("patterns") or []
         if not pats or not all(isinstance(x, str) and x for x in pats):
             err(where, "patterns must be a non-empty list of strings")
@@ -214,7 +218,19 @@ def parse_rubric(raw: object, source: str = "<rubric>") -> Rubric:
                 re.compile(x)
             except re.error as exc:
                 err(where, f"pattern {x!r} is not a valid regular expression ({exc})")
-        groups[str(gname)] = KeywordGroup(str(gname), tuple(pats), str(g.get("hint", "")))
+        negatable = g.get("negatable", False)
+        if not isinstance(negatable, bool):
+            err(where, "negatable must be true or false")
+            negatable = False
+        unless = g.get("unless")
+        if unless is not None:
+            try:
+                re.compile(str(unless))
+            except re.error as exc:
+                err(where, f"unless {unless!r} is not a valid regular expression ({exc})")
+                unless = None
+        groups[str(gname)] = KeywordGroup(str(gname), tuple(pats), str(g.get("hint", "")), negatable,
+                                          None if unless is None else str(unless))
 
     known = set(DETECTORS) | {f"kw.{g}" for g in groups}
     criteria: list[Criterion] = []

@@ -35,10 +35,10 @@ _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _WNUM = r"(?:twenty-four|thirteen|fourteen|fifteen|sixteen|eighteen|eleven|twelve|twenty|thirty|forty|fifty|" \
         r"sixty|seventy|eighty|ninety|hundred|one|two|three|four|five|six|seven|eight|nine|ten)"
 _ANYNUM = rf"(?:{_NUM}|{_WNUM})"
-_PER = r"per\s+(?:1,?000|100|10,?000|100,?000)\s+(?:occupied\s+)?(?:bed[- ]?days|patient[- ]days|admissions|" \
-       r"patients|discharges|births|attendances|procedures)"
+_PER = r"per\s+(?:1,?000|100|10,?000|100,?000)\s+(?:[a-z-]+\s+){0,2}?(?:bed[- ]?days|patient[- ]days|days|admissions|" \
+       r"patients|discharges|births|attendances|procedures|encounters|visits|deliveries|episodes|hours)"
 _UNIT = (
-    rf"(?:\s?%|\s?per ?cent\b|\s?percent\b|\s?percentage points?\b|\s?pp\b|"
+    rf"(?:\s?%|\s?per ?cent\b|\s?percent\b|\s?percentage points?\b|\s?pp\b|\s?°\s?C\b|"
     rf"\s?(?:minutes?|mins?|hours?|hrs?|days?)\b(?:\s+{_PER})?|"
     rf"\s*(?:(?:in(?:patient)?\s+)?falls?|incidents?|events?|errors?|infections?|readmissions?|"
     rf"patients?|admissions?)?\s*{_PER})"
@@ -48,9 +48,9 @@ _CMP = r"(?:at least|no fewer than|no less than|over|above|more than|greater tha
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|" \
          r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b\.?"
 
-_INC = r"increas\w*|rais(?:e|es|ed|ing)|boost\w*|doubl\w*|tripl\w*|maximi[sz]\w*|grow\w*|rise|rising|higher|" \
+_INC = r"increas\w*|rise in|rais(?:e|es|ed|ing)|boost\w*|doubl\w*|tripl\w*|maximi[sz]\w*|grow\w*|rise|rising|higher|" \
        r"more (?:patients|people|of)|achiev\w* (?:at least|over|above)|up from|improve\w* (?:uptake|compliance|completion)"
-_DEC = r"quicker|faster|sooner|earlier|reduc\w*|decreas\w*|lower\w*|cut(?:s|ting)?|halv\w*|minimi[sz]\w*|eliminat\w*|shorten\w*|fewer|less|" \
+_DEC = r"quicker|faster|sooner|earlier|reduc\w*|bring\w* (?:[\w']+ ){0,3}down|fall in|decreas\w*|lower\w*|cut(?:s|ting)?|halv\w*|minimi[sz]\w*|eliminat\w*|shorten\w*|fewer|less|" \
        r"drop\w*|fall(?:s|ing)? (?:to|from|by)|declin\w*|down from|bring\w* down|prevent\w*"
 _MAINT = r"maintain\w*|sustain\w*|keep\w*|remain\w*|hold\w* (?:at|above|below)"
 _DIRECTION = re.compile(rf"\b(?P<inc>{_INC})\b|\b(?P<dec>{_DEC})\b|\b(?P<maint>{_MAINT})\b", re.I)
@@ -69,6 +69,14 @@ _EVENT = re.compile(
     r"(?:risk )?assessments?|observations|bloods?|tests?|scans?)\b",
     re.I,
 )
+#: a thing observed or counted that names a measure after a verb of change even without a number ("minimise the
+#: inappropriate use of physical restraint", "reduce falls"); a topic such as "sepsis care" is not one
+_OBSERVED = re.compile(
+    r"\b(?:use|usage|utili[sz]ation|risk of|temperatures?|contamination|identification|recording|documentation|"
+    r"adherence|restraint|hypothermia|extubations?|violence|aggression|reattendances?|omissions?|incidence|"
+    r"falls?|readmissions?|incidents?|infections?|errors?|complaints?|delays?|length of (?:hospital )?stay|"
+    r"mortality|deaths|attendances?|injur(?:y|ies)|ulcers?|transfusions?|prescribing|"
+    r"reconcil\w+|missed \w+|omitted \w+|cancell\w+)\b", re.I)
 
 _STOP = (
     rf"(?=\s+from\s+(?:a\s+|the\s+)?(?:baseline\s+|median\s+|mean\s+|average\s+|current\s+)*(?:of\s+)?{_ANYNUM}"
@@ -100,9 +108,15 @@ _TOO_BIG = re.compile(
     r"organization|health board|region|nhs|country|uk|england|icb|integrated care (?:board|system)|"
     r"all (?:\w+\s+)?(?:wards|sites|hospitals|departments))|(?:the\s+)?(?:whole|entire)\s+(?:trust|hospital|"
     r"organisation|organization|health board|region|nhs|country|icb)|trust-wide|hospital-wide|"
-    r"nationwide|nationally|(?:in|at|across|for|throughout) (?:the|our) (?:hospital|trust)\b(?!'s| \w+ ward)|"
+    r"nationwide|nationally|(?<!born )(?:in|at|across|for|throughout) (?:the|our) (?:[\w-]+\s+){0,3}?(?:hospital|trust)\b"
+    r"(?!'s| \w+ ward)|"
     r"all (?:\w+\s+)?(?:wards|hospitals|sites|trusts|departments)\b|every (?:\w+\s+)?"
-    r"(?:ward|hospital|site|trust|department)\b|all (?:adult )?(?:inpatients|patients) in the (?:hospital|trust))",
+    r"(?:ward|hospital|site|trust|department)\b|all (?:adult )?(?:inpatients|patients) in the (?:hospital|trust)"
+    # a whole hospital or more: "at a large teaching hospital", "in a tertiary referral centre", "across the county"
+    r"|(?:at|in|across|within)\s+a\s+(?:[\w-]+\s+){0,3}?(?:hospital|referral centre|referral center|trust|health "
+    r"system|health board)\b|across (?:the\s+)?(?:county|region|country|system|borough)\b|all (?:[\w-]+\s+){0,2}"
+    r"specialties\b|for all (?:our\s+)?patients\b(?!\s+(?:on|in|at|admitted|with|aged|attending|who|under|over|"
+    r"undergoing|having|born|discharged))|(?:from|by|of) the (?:whole\s+)?trust\b)",
     re.I,
 )
 #: a solution or an audit named just before to set it aside: "not by introducing a checklist", "rather than an audit"
@@ -113,18 +127,23 @@ _SET_ASIDE = re.compile(r"\b(?:not|rather than|instead of|unlike|more than)\s+(?
 _LATER_OR_NOT = re.compile(r"\b(?:not(?: yet| just| now)?|rather than|instead of|(?:then|later|eventually)"
                            r"(?: \w+ing)?|spread\w*(?: it)?|scal\w* (?:it )?up|roll\w* (?:it )?out|extend\w*(?: it)?)"
                            r"\s+(?:(?:to|across|throughout)\s+)?$", re.I)
+_PLACE = (r"(?:wards?|units?|departments?|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|NICU|PICU|SCBU|hospitals?|trust|practices?|"
+          r"surgery|surgeries|clinics?|theatres?|sites?|bays?|firm|services?|emergency department|resus|"
+          r"resuscitation room|care homes?|homes|centres?|centers?|village|specialties|community teams?|hospices?)")
 _SETTING = re.compile(
-    r"\b(?:on|in|at|across|within|throughout|for|to|from)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+)?"
-    r"(?:(?:[A-Za-z&'-]+)\s+){0,3}?"
-    r"(?:ward|wards|unit|department|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|hospital|trust|practice|surgery|"
-    r"clinic|theatres?|site|bay|firm|service|emergency department|resus|resuscitation room)\b(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
+    r"\b(?:on|in|at|across|within|throughout|for|to|from)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|one\s+)?"
+    r"(?:(?:[\w&'-]+)\s+){0,4}?"
+    + _PLACE + r"\b(?!\s+stays?\b)(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
     r"|\bward\s+(?-i:(?:\d+[A-Z]?|[A-Z]\b|[A-Z][a-z]+\b))"
-    r"|\b(?:our|my|this)\s+(?:\w+\s+)?(?:ward|unit|department|clinic)(?:'s)?\b"
+    r"|\b(?:our|my|this)\s+(?:[\w-]+\s+){0,3}?(?:wards?|units?|departments?|clinics?|NICU|theatres?)(?:'s)?\b"
     r"|\b(?:[A-Z][a-z]+\s+)?ward\b(?=\s|,|\.|$)"
-    r"|\b(?:for|in|among|amongst)\s+(?:all\s+)?(?:adult\s+|older\s+|elderly\s+|medical\s+|surgical\s+|"
-    r"acute\s+)*(?:patients|inpatients|admissions|adults|people|residents|women|men|children)\s+"
-    r"(?:with|admitted|aged|over|who|presenting|on|in|at|under|receiving|having)\b[^,.;]{0,60}"
-    r"|\b(?:AMU|SAU|MAU|ICU|HDU|CCU|A&E|ED|resus)\b",
+    r"|(?<!percentage )(?<!proportion )(?<!number )(?<!share )(?<!rate )(?<!% )\b(?:for|in|among|amongst|of)\s+(?:all\s+|our\s+)?(?:[\w'-]+\s+){0,2}?(?:patients|inpatients|admissions|adults|"
+    r"people|residents|women|men|children|babies|infants|families|households|neonates)\s+"
+    r"(?:with|admitted|aged|over|who|presenting|on|in|at|under|receiving|having|born|attending|discharged|"
+    r"undergoing)\b[^,.;]{0,60}"
+    r"|(?<!of )\b(?:patients|babies|children|families|adults)\s+(?:who|admitted|born|attending|discharged)\b[^,.;]{0,60}"
+    r"|\b(?:for|of)\s+(?:our|all\s+(?:our\s+)?)\s*(?:[\w'-]+\s+)?(?:inpatients|patients|residents)\b"
+    r"|\b(?:AMU|SAU|MAU|ICU|HDU|CCU|A&E|ED|NICU|resus)\b",
     re.I,
 )
 _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -135,14 +154,20 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         rf"\b(?:by|before|until|at|in)\s+(?:the\s+)?(?:end|start|beginning|close)\s+of\s+(?:the\s+)?{_MONTH}"
         rf"(?:\s*,?\s*(?:20)?\d{{2}}\b)?", re.I)),
     ("date", re.compile(rf"\b(?:in|during)\s+{_MONTH}\s*,?\s*20\d{{2}}\b", re.I)),
-    ("date", re.compile(r"\b(?:(?:by|before|until|on)\s+)?\d{1,2}[/.-]\d{1,2}[/.-](?:20)?\d{2}\b", re.I)),
+    # a period with its end: "from October 2025 to May 2026", "between July 2016 and March 2018"
+    ("date", re.compile(
+        rf"\b(?:from|between)\s+(?:{_MONTH}\s*,?\s*)?(?:20\d{{2}}|{_MONTH})\s*(?:to|and|until|till|-)\s*"
+        rf"(?:(?:the\s+)?end\s+of\s+)?{_MONTH}\s*,?\s*(?:20)?\d{{2}}\b", re.I)),
+    # 31/03/2027, 13.04.26 (not a temperature range such as 36.5-37.5 C)
+    ("date", re.compile(r"\b(?:(?:by|before|until|on)\s+)?\d{1,2}[/.-]\d{1,2}[/.-](?:20)?\d{2}\b(?![\d.]*\s*°)", re.I)),
+    ("date", re.compile(r"\b(?:by|before|until|no later than)\s+(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d])", re.I)),
     ("date", re.compile(r"\b(?:(?:by|before|until|on)\s+)?20\d{2}-\d{2}-\d{2}\b", re.I)),
     ("date", re.compile(
         r"\b(?:by|before|until|in|during)\s+(?:the\s+)?(?:end\s+of\s+)?(?:Q[1-4](?:\s+20\d{2})?|"
         r"quarter\s+[1-4]|(?:spring|summer|autumn|winter)(?:\s+20\d{2})?|20\d{2}(?:/\d{2})?)\b", re.I)),
     ("duration", re.compile(
-        rf"\b(?:within|in|over|during|for|after)\s+(?:the\s+)?(?:next|coming|following|first)?\s*(?:{_ANYNUM})"
-        rf"\s*(?:-|\s)?(?:weeks?|months?|years?)\b", re.I)),
+        rf"\b(?:within|in|over|during|for|after|following)\s+(?:the\s+)?(?:next|coming|following|first)?\s*(?:an?\s+)?"
+        rf"(?:{_ANYNUM})\s*(?:-|\s)?(?:weeks?|months?|years?)\b", re.I)),
     ("duration", re.compile(
         rf"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|following)\s+(?:{_ANYNUM}\s*(?:-|\s)?)?"
         rf"(?:days?|weeks?|months?|years?|fortnight|quarter)\b", re.I)),
@@ -155,7 +180,8 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("event", re.compile(
         r"\b(?:before|by the time)\s+(?:I|we)\s+(?:rotate|leave|move on|finish)\b|\bby changeover\b"
         r"|\bby\s+(?:the\s+)?next\s+(?:week|month|year|quarter|rotation|changeover)\b"
-        r"|\b(?:within|during)\s+(?:this|my|the)\s+(?:[\w-]+\s+)?(?:rotation|placement|attachment)\b", re.I)),
+        r"|\b(?:within|during)\s+(?:this|my|the)\s+(?:[\w-]+\s+)?(?:rotation|placement|attachment)\b"
+        r"|\b(?:this|next)\s+(?:year|month|quarter|winter|summer|rotation)\b", re.I)),
 ]
 _VAGUE_TIME = re.compile(r"\b(?:soon|in the future|over time|eventually|ongoing|as soon as possible|asap|"
                          r"in due course|long[- ]term)\b", re.I)
@@ -280,31 +306,70 @@ def _unit(u: str | None) -> str | None:
     return u
 
 
-_AIM_CUE = re.compile(r"\b(?:aim|goal|objective|target|we will|I will)\b", re.I)
+#: words that say a sentence states the intent: "Our aim is ...", "The goal was to ...", "We will ...", "Purpose: to ..."
+_AIM_CUE = re.compile(r"\b(?:aim(?:s|ed|ing)?|goals?|objectives?|purpose|set out to|we will|I will|we want|we intend|"
+                      r"we plan|target (?:was|is|of)|desired state|specifically|ensure that|trying to achieve)\b|"
+                      r"^\W*(?:to|ensure)\s+[a-z]", re.I)
+#: a finding about the present (the baseline or the problem), not the intent: "Only 22% of charts were ...",
+#: "An audit found 27% ...", "Delays have increased since ..."
+_FINDING = re.compile(r"\b(?:was|were|had|has|have|found|showed|shows|show|is|are|stayed|remained|averag\w+|"
+                      r"baseline|currently|at present|only)\b", re.I)
+#: a sentence that carries on the aim before it ("Specifically, we set a target of 95% ...", "... increase this to 75%")
+_CONTINUES = re.compile(r"^\W*(?:specifically|in particular|the (?:desired state|target|standard|goal) (?:is|was)|"
+                        r"our (?:standard|target) (?:is|was)|we (?:will|aim|want|have set|set)|over the next|this means)\b",
+                        re.I)
+_ANAPHOR = re.compile(r"\b(?:this|it|them)\s+(?:back\s+)?(?:to|from|by)\b|\b(?:increase|raise|reduce|lower|bring|cut|"
+                      r"halve|improve)\s+(?:this|it|them)\b", re.I)
+
+
+_TARGETISH = re.compile(rf"\b(?:to|by)\s+(?:{_CMP}\s+)?{_NUM}{_UNIT}|\bfrom\s+{_ANYNUM}|{_CMP}\s+{_NUM}", re.I)
+_PERCENTISH = re.compile(rf"{_NUM}\s*(?:%|per ?cent|percent)", re.I)
 
 
 def _score_sentence(s: str) -> int:
+    """How much a sentence reads as an aim: intent, a direction, a target, a time frame; a finding scores less."""
     score = 0
+    cue = bool(_AIM_CUE.search(s))
+    if cue:
+        score += 4
     if _DIRECTION.search(s) or _IMPROVE.search(s):
         score += 2
-    if re.search(_NUM + r"\s*(?:%|per ?cent|percent)", s, re.I) or re.search(r"\bfrom\s+" + _ANYNUM, s, re.I):
+    if _TARGETISH.search(s):
         score += 2
+    elif _PERCENTISH.search(s):
+        score += 1
     if any(p.search(s) for _, p in _TIME_PATTERNS):
         score += 2
-    if _AIM_CUE.search(s):
-        score += 1
     if _MEASURE_HEAD.search(s):
         score += 1
+    if not cue and _FINDING.search(s) and re.search(r"\d", s):
+        score -= 3
     return score
 
 
-def _pick_aim(plain: str) -> str:
+def _pick_aim(plain: str) -> tuple[str, str]:
+    """(the aim, the sentence before it): the sentence that most reads as an intent, with a sentence that
+    carries it on ("Specifically, ..."); the one before holds what "this" or "it" refers to."""
     sents = [s[:1000] for s in sentences(plain[:20_000])[:400]]
     if not sents:
-        return ""
-    best = max(sents, key=lambda s: (_score_sentence(s), -sents.index(s)))
-    # an aim often runs over two sentences ("... by March 2027. Baseline 45%."): keep a short follow-on
-    return best
+        return "", ""
+    i = max(range(len(sents)), key=lambda k: (_score_sentence(sents[k]), -k))
+    aim = sents[i]
+    if i + 1 < len(sents) and _CONTINUES.search(sents[i + 1]):
+        aim = f"{aim} {sents[i + 1]}"
+    return aim, (sents[i - 1] if i else "")
+
+
+#: a clause the aim rejects: "Our aim is not to cut X from 95 to 60 minutes by June - too ambitious - but simply to
+#: improve sepsis care" reads as "Our aim is to improve sepsis care"; "... rather than cutting X by half"
+_REJECTED_CLAUSE = re.compile(r"\b(?:is|was|are|were)\s+not\s+to\b.*?\bbut\s+(?:(?:simply|rather|just|only|instead)\s+)?"
+                              r"(?=to\b)|\s*,?\s*\b(?:rather than|instead of)\s+[^,.;]*", re.I)
+
+
+def _drop_rejected(aim: str) -> str:
+    """The aim without the clauses it rejects (its numbers and dates are not the aim's)."""
+    return _REJECTED_CLAUSE.sub(lambda m: " is " if m.group(0).lower().lstrip().startswith(("is", "was", "are", "were"))
+                                else " ", aim).strip()
 
 
 def analyse_smart_aim(text: str) -> SmartAnalysis:
@@ -314,8 +379,9 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     baseline, "Currently 45% ...") are looked for in the rest of the text. Never raises.
     """
     plain = strip_markdown(text or "")
-    aim = _pick_aim(plain)
+    aim, before = _pick_aim(plain)
     result = SmartAnalysis(aim_text=aim)
+    aim = _drop_rejected(aim)
     if not aim:
         result.missing = ["direction", "measure", "baseline", "target", "time_frame", "population"]
         result.misconceptions.append(Misconception("empty", "No aim was written."))
@@ -325,6 +391,8 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     _find_quantities(aim, rest, result)
     _find_direction(aim, result)
     _find_measure(aim, result)
+    if before and (result.measure is None or _ANAPHOR.search(aim)):  # "... increase this to 75%"
+        _find_measure(before, result)
     if result.measure is None and result.baseline is not None:
         for s in sentences(rest):  # "Currently 60% of admissions have a VTE assessment."
             if result.baseline.text in s:
@@ -332,6 +400,8 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
                 break
     _find_time(aim, rest, result)
     _find_setting(aim, rest, result)
+    if result.population is None and before:  # the place named in the sentence before the aim
+        _find_setting(before, rest, result)
     m = next((m for m in _SOLUTION.finditer(aim) if not preceded_by(aim, m.start(), _SET_ASIDE)), None)
     if m:
         result.solution = m.group(0)
@@ -341,10 +411,38 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
         name for name in ("direction", "measure", "baseline", "target", "time_frame", "population")
         if getattr(result, name) is None
     ]
-    core = ("direction", "measure", "target", "time_frame")
-    result.is_smart = all(getattr(result, n) is not None for n in core) and not result.too_big
     result.misconceptions = _misconceptions(result, rest)
+    # what lesson 3 and m3 teach: a direction, a countable measure, a baseline AND a target, a date or duration,
+    # a manageable setting, and a result rather than a solution
+    result.is_smart = (result.direction is not None and measure_countable(result) and result.target is not None
+                       and result.baseline is not None and time_specific(result.time_frame)
+                       and result.population is not None and not result.too_big
+                       and not any(m.code == "solution_in_disguise" for m in result.misconceptions))
     return result
+
+
+# a bare "number of falls" is a count without a denominator or period: not yet countable as a measure
+_QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|time|median|mean|average|minutes|hours|"
+                    r"days|ratio|incidence|prevalence|compliance)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|"
+                    r"month|year)\b|\b(?:daily|weekly|monthly|a day|a week|a month)\b", re.I)
+
+
+def measure_countable(r: SmartAnalysis) -> bool:
+    """Is the measure countable: a percentage of a group, a rate, a count per period or a time (or its units say so)?"""
+    if r.measure is None:
+        return False
+    units = [q.unit for q in (r.baseline, r.target) if q is not None and q.unit
+             and getattr(q, "kind", "absolute") == "absolute"]
+    if r.baseline is not None and re.search(r"\b(?:a|per|each)\s+(?:day|week|month|year)\b", r.baseline.text, re.I):
+        units.append("per period")  # "a mean of 18.6 incidents a month": a count per period
+    return bool(_QUANT.search(r.measure)) or any(u == "%" or "per" in u or u in ("minutes", "hours") for u in units)
+
+
+def time_specific(tf: TimeFrame | None) -> bool:
+    """A calendar date or a duration, not only an event ("the end of the rotation")."""
+    return tf is not None and (tf.kind in ("date", "duration") or bool(re.search(
+        r"\b(?:19|20)\d{2}\b|\d{1,2}/\d|january|february|march|april|may|june|july|august|september|october|"
+        r"november|december", tf.text, re.I)))
 
 
 _OUT_OF = re.compile(rf"(?P<n>{_NUM}|{_WNUM})\s+(?:out\s+)?of\s+(?:the\s+|every\s+)?(?P<d>{_NUM}|{_WNUM})\b(?!\s*(?:weeks?|months?|years?))",
@@ -412,6 +510,33 @@ def _find_quantities(aim: str, rest: str, r: SmartAnalysis) -> None:
                     break
             if r.baseline:
                 break
+    if r.baseline is None and len(rest) <= 2000:
+        _finding_baseline(aim, rest, r)
+
+
+#: where the measure is now, stated as a finding in another sentence: "An audit found 27% ...", "... had an
+#: unplanned extubation rate of 1.41 per 100 ventilator days", "were contaminated 4.5% of the time"
+_FINDING_BASELINE = [
+    re.compile(rf"\b(?:rate|mean|median|average)\s+(?:[\w-]+\s+){{0,2}}?(?:of|was|is)\s+(?:only\s+|about\s+|around\s+)?"
+               rf"(?P<b>{_NUM})(?P<bu>{_UNIT}|\s+[a-z]+\s+(?:a|per|each)\s+(?:day|week|month|year))?", re.I),
+    re.compile(rf"\b(?:found|showed|shows|show|was|were|is|are|had|has|stayed|remained|averag\w+)\s+(?:that\s+)?"
+               rf"(?:[\w:'-]+\s+){{0,4}}?(?P<b>{_NUM})(?P<bu>{_UNIT}|\s+[a-z]+\s+(?:a|per|each)\s+(?:day|week|month|"
+               rf"year))", re.I),
+    re.compile(rf"^\W*(?:only\s+)?(?P<b>{_NUM})(?P<bu>{_UNIT})\s+of\b", re.I),
+]
+
+
+def _finding_baseline(aim: str, rest: str, r: SmartAnalysis) -> None:
+    """A baseline stated as a finding in a sentence other than the aim (not a date, not the target)."""
+    for sent in sentences(rest):
+        if sent in aim or not _FINDING.search(sent):
+            continue
+        for p in _FINDING_BASELINE:
+            m = p.search(sent)
+            if m and _to_number(m.group("b")) is not None and not _is_time_number(sent, m.end("b")):
+                r.baseline = Quantity(_to_number(m.group("b")), _unit(m.group("bu")), m.group(0).strip())  # type: ignore[arg-type]
+                r.spans["baseline"] = m.group(0).strip()
+                return
 
 
 def _is_time_number(s: str, end: int) -> bool:
@@ -441,6 +566,9 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
     ]
     for kind, pat in patterns:
         m = re.search(pat, aim, re.I)
+        if m and aim.rfind("(", 0, m.start()) > aim.rfind(")", 0, m.start()) and not re.search(
+                r"(?i)\b(?:target|goal|aim)\b", aim[aim.rfind("(", 0, m.start()):m.start()]):
+            m = None  # inside brackets a number defines the measure ("hypothermia (temperature below 36°C)")
         if m and not _is_time_number(aim, m.end("t")):
             val = _to_number(m.group("t"))
             if val is None:
@@ -466,7 +594,10 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
     # a lone percentage or rate in the aim sentence ("95% of admissions assessed by March")
     m = re.search(rf"(?P<t>{_NUM})(?P<tu>\s?%|\s?per ?cent\b|\s?percent\b|\s*{_PER})", aim, re.I)
     if m:
-        r.target = Target(float(m.group("t").replace(",", "")), _unit(m.group("tu")), m.group(0).strip())
+        # "a 25% fall in incidents" is a change relative to where it is now, not a level to reach
+        kind = "relative" if re.match(r"\s+(?:fall|reduction|decrease|drop|cut|increase|rise|improvement)\b",
+                                      aim[m.end():], re.I) else "absolute"
+        r.target = Target(float(m.group("t").replace(",", "")), _unit(m.group("tu")), m.group(0).strip(), kind=kind)
         r.spans["target"] = m.group(0).strip()
 
 
@@ -478,6 +609,9 @@ def _find_direction(aim: str, r: SmartAnalysis) -> None:
             continue
         if re.fullmatch(r"(?i)prevent\w*", word) and r.target is None:
             continue
+        if re.search(r"(?i)\b(?:has|have|had|was|were|is|are)(?:\s+been)?\s+(?:\w+\s+)?$", aim[max(0, m.start() - 25):m.start()]) \
+                and re.search(r"(?i)(?:ed|ing)$", word):
+            continue  # "delays have increased", "rates were falling": the problem, not the intent
         r.direction = "increase" if m.group("inc") else "decrease" if m.group("dec") else "maintain"
         r.spans["direction"] = word
         return
@@ -486,41 +620,33 @@ def _find_direction(aim: str, r: SmartAnalysis) -> None:
             and r.baseline.value != r.target.value:
         r.direction = "increase" if r.target.value > r.baseline.value else "decrease"
         r.spans["direction"] = r.target.text
-    elif r.target is not None and r.target.comparator:
-        c = r.target.comparator.lower()
-        if c in ("at least", "over", "above", "more than", "greater than", "no fewer than", "no less than",
-                 "more", "higher", "greater", ">", ">=", "≥", "a minimum of"):
-            r.direction = "increase"
-        elif c in ("under", "below", "less than", "fewer than", "no more than", "at most", "less", "fewer",
-                   "lower", "<", "<=", "≤", "a maximum of"):
-            r.direction = "decrease"
-        if r.direction:
-            r.spans["direction"] = r.target.text
 
 
 def _find_measure(aim: str, r: SmartAnalysis) -> None:
-    candidates: list[str] = []
+    candidates: list[tuple[str, bool]] = []
     verb = re.compile(rf"\b(?:{_INC}|{_DEC}|{_MAINT}|improv\w*)\b\s+(?P<m>.+?){_STOP}", re.I)
     for m in verb.finditer(aim):
-        candidates.append(m.group("m"))
+        candidates.append((m.group("m"), True))
     for m in re.finditer(rf"(?:%|per ?cent|percent)\s+of\s+(?P<m>[^.;]+?){_STOP}", aim, re.I):
-        candidates.append("% of " + m.group("m"))
+        candidates.append(("% of " + m.group("m"), False))
     for m in re.finditer(r"\b(?:the\s+)?(?:percentage|proportion|number|rate|median|mean|average)\s+"
                          r"(?:time\s+)?(?:of|to|from|for)\s+[^,.;]+?" + _STOP, aim, re.I):
-        candidates.append(m.group(0))
+        candidates.append((m.group(0), False))
     for m in re.finditer(r"(?:%|per ?cent|percent|\d+\s+out\s+of\s+\d+)\s+(?:of\s+)?(?P<m>(?:patients|admissions|"
                          r"discharges|people|staff)\b[^.;]+?)" + _STOP, aim, re.I):
-        candidates.append("proportion of " + m.group("m"))
+        candidates.append(("proportion of " + m.group("m"), False))
     for m in re.finditer(r"\b(?:[\w-]+\s+){1,3}(?:timings?|timeliness|compliance|completion|uptake|accuracy)\b", aim,
                          re.I):
-        candidates.append(m.group(0))
+        candidates.append((m.group(0), False))
     has_number = r.target is not None or r.baseline is not None
-    for c in candidates:
+    for c, from_verb in candidates:
         c = re.sub(r"^(?:the|our|my)\s+", "", c.strip(), flags=re.I)
         c = re.sub(r"^(?:by|of)\s+", "", c, flags=re.I)
         if not c or len(c) > 200:
             continue
-        if _MEASURE_HEAD.search(c) or (_EVENT.search(c) and has_number):
+        # a bare topic after the verb ("reduce falls") is not yet a measure (rubric: level 0 is "only a topic")
+        named = from_verb and _OBSERVED.search(c) and len(re.findall(r"[A-Za-z]{3,}", c)) >= 2
+        if _MEASURE_HEAD.search(c) or (_EVENT.search(c) and has_number) or named:
             unit = r.target.unit if r.target else None
             if unit and " per " in f" {unit} " and " per " not in f" {c} ":
                 c = f"{c} ({unit})"
@@ -529,7 +655,14 @@ def _find_measure(aim: str, r: SmartAnalysis) -> None:
             return
 
 
+#: a sentence about the baseline period or when the work started names no deadline ("first tested on 9 January")
+_NOT_DEADLINE = re.compile(r"\b(?:baseline|first (?:tested|introduced|used)|started|began|launched|went live|since|"
+                           r"before the project|previous|last year|pre-intervention)\b", re.I)
+
+
 def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
+    if len(rest) <= 2000:
+        rest = " ".join(x for x in sentences(rest) if x not in aim and x not in r.aim_text and not _NOT_DEADLINE.search(x))
     for source in (aim, rest):
         # a date or duration beats an event ("by the end of my rotation in August 2027" -> August 2027)
         rank = {"date": 0, "duration": 1, "event": 2}
@@ -552,8 +685,17 @@ def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
             return
 
 
+#: one ward, unit, clinic, bay or theatre named in the aim (not "all wards", "every department")
+_SMALL_PLACE = re.compile(r"(?<!all )(?<!every )(?<!each )\b(?:ward|unit|clinic|bay|theatre|department|ED|A&E|AMU|SAU|"
+                          r"MAU|ICU|HDU|CCU|NICU|PICU|SCBU)\b(?!s)", re.I)
+
+
 def _find_setting(aim: str, rest: str, r: SmartAnalysis) -> None:
     big = next((m for m in _TOO_BIG.finditer(aim) if not preceded_by(aim, m.start(), _LATER_OR_NOT)), None)
+    if big and any(_SMALL_PLACE.search(m.group(0)) and (m.end() <= big.start() or m.start() >= big.end())
+                   and not m.group(0).lower().startswith("to ")  # "to sustain mean theatre utilisation" is no place
+                   and not preceded_by(aim, m.start(), _LATER_OR_NOT) for m in _SETTING.finditer(aim)):
+        big = None  # "on Ward 7 at our district general hospital": the ward is the setting, the hospital its address
     if big:
         r.too_big = True
         r.population = big.group(0)
@@ -562,8 +704,9 @@ def _find_setting(aim: str, rest: str, r: SmartAnalysis) -> None:
     found = [m for m in _SETTING.finditer(aim) if not preceded_by(aim, m.start(), _LATER_OR_NOT)]
     # a ward or unit is the clearest setting; a patient group inside the measure ("% of patients
     # with sepsis") is used only when no place is named
-    places = [m for m in found if not re.match(r"(?i)(?:for|in|among|amongst)\s+(?:all\s+)?\w*\s*"
-                                                r"(?:patients|inpatients|admissions|adults|people)", m.group(0))]
+    places = [m for m in found if re.search(rf"(?i)\b{_PLACE}\b", m.group(0))
+              and not re.match(r"(?i)(?:for|in|among|amongst|of)\s+(?:all\s+)?\w*\s*(?:patients|inpatients|admissions|"
+                               r"adults|people)", m.group(0))]
     m = (places or found or [None])[0]
     if m:
         r.population = m.group(0).strip()
@@ -590,10 +733,32 @@ _MESSAGES = {
 }
 
 
+#: a measure that counts the work done rather than a result for patients (lesson 3: forms printed)
+_ACTIVITY = re.compile(r"\b(?:stickers|posters|leaflets|forms|proformas|emails|letters|badges|cards|sessions|bags)\s+"
+                       r"(?:\w+\s+){0,3}?(?:printed|produced|made|sent|delivered|held|displayed|distributed|handed out|"
+                       r"put up|ordered|bought)\b|\b(?:staff|nurses|doctors|clinicians|HCAs|FY1s)\s+(?:\w+\s+){0,2}?trained\b|"
+                       r"\b(?:teaching|training|education) sessions\b", re.I)
+#: an aim whose main verb is a change to make: "The target was to make calls to 80% ...", "To introduce ... and train ..."
+_LEADS_WITH_CHANGE = re.compile(
+    r"(?:^\W*(?:aim\s*:\s*)?|\b(?:aims?|aimed|goal|target|objective|purpose)\s+(?:is|was|will be)?\s*|\bwe will\s+|\bwe aim\s+|"
+    r"\bI will\s+)(?:to\s+)?(?P<change>(?:introduc|implement|train|teach|educat|deliver|provid|creat|develop|launch|"
+    r"roll\w* out|install|put up|mak|run|hold|set up|design|writ|giv|distribut|refin)\w*(?:\s+[\w-]+){0,4})", re.I)
+
+
 def _misconceptions(r: SmartAnalysis, rest: str) -> list[Misconception]:
     out: list[Misconception] = []
     numeric = r.target is not None
-    if r.solution and (r.measure is None or not numeric):
+    lead = _LEADS_WITH_CHANGE.search(r.aim_text)
+    activity = _ACTIVITY.search(r.measure or "")
+    if activity and not r.solution:
+        r.solution = activity.group(0)
+        r.spans["solution"] = r.solution
+    if (r.solution and (r.measure is None or not numeric)) or (lead and r.direction is None) or activity:
+        # numbers do not make a change into a result: "introduce a grab bag and train 100% of nurses" counts
+        # the change being made, not what gets better for patients (lesson 3, "a solution in disguise")
+        if lead and not r.solution:
+            r.solution = lead.group("change")
+            r.spans["solution"] = r.solution
         out.append(Misconception("solution_in_disguise", _MESSAGES["solution_in_disguise"]))
     if r.direction is None:
         out.append(Misconception("no_direction", _MESSAGES["no_direction"]))

@@ -6,6 +6,7 @@ and free of NLP dependencies, so the marker's decisions can always be explained.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -86,12 +87,16 @@ def split_sections(markdown: str, labels: set[str] | frozenset[str] = frozenset(
         h = _heading_of(line, lines[i + 1] if i + 1 < len(lines) else "")
         if h is None and labels:
             m = _INLINE_LABEL.match(line)
-            if m and normalise_heading(m.group(1)) in labels:
-                h = _clean_heading(m.group(1))
-                lines[i] = line[m.end():]
-                heads.append((i, h))
-                lines[i] = "\x00" + lines[i]  # marks a body that starts on the heading line
+            label = m.group(1) if m and _names_label(m.group(1), labels) else None
+            end = m.end() if label else 0
+            if label is None:
+                label, end = _run_in(line, labels)
+            if label is not None:
+                heads.append((i, _clean_heading(label)))
+                lines[i] = "\x00" + line[end:]  # marks a body that starts on the heading line
                 continue
+            if _bare_label_line(line, labels):
+                h = _clean_heading(line.strip().rstrip("?:"))
         if h is not None:
             heads.append((i, h))
     sections: list[Section] = []
@@ -109,6 +114,55 @@ def split_sections(markdown: str, labels: set[str] | frozenset[str] = frozenset(
                 body = body[1:]
         sections.append(Section(h, strip_markdown("\n".join(body))))
     return sections
+
+
+def _names_label(words: str, labels: set[str] | frozenset[str]) -> bool:
+    """Does a short label ("Design/Methods", "Implications for Practice and Research") hold a known heading?"""
+    norm = normalise_heading(words)
+    if norm in labels:
+        return True
+    # "PDSA 1: we predicted ..." numbers a part inside a section, and "Equity was considered: ..." is a sentence
+    if len(norm.split()) > 6 or re.search(r"\d", norm) or set(norm.split()) & _CLAUSE_WORDS:
+        return False
+    return any(f" {a} " in f" {norm} " for a in labels)
+
+
+_CLAUSE_WORDS = frozenset("was were is are has have had will would we our i it this that they be been not no".split())
+
+
+#: a run-in heading opens its paragraph: "Results The proportion rose ...", "METHODS We measured ...",
+#: "Aim This project set out to ..." (SQUIRE / IMRaD structured abstracts printed without colons)
+_RUN_IN = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?((?:[A-Z][A-Za-z&/'-]*)(?:[ \t]+[a-zA-Z&/'-]+){0,5}?)[ \t]+(?=[A-Z\"'(])")
+
+
+_BOLD_RUN_IN = re.compile(r"^[ \t]*(\*\*|__)([^*_\n]{2,60}?)\1[ \t]*:?[ \t]+(?=\S)")
+
+
+def _run_in(line: str, labels: set[str] | frozenset[str]) -> tuple[str | None, int]:
+    """(label, end of label) when the line opens with a known heading run into its text, else (None, 0)."""
+    b = _BOLD_RUN_IN.match(line)
+    if b and _names_label(b.group(2), labels):  # "**Background** Medicines are often changed ..."
+        return b.group(2), b.end()
+    m = _RUN_IN.match(line)
+    if not m:
+        return None, 0
+    words = m.group(1).split()
+    first = words[0]
+    # the label is written as a heading: capitalised ("Results") or in capitals ("BACKGROUND")
+    for k in range(len(words), 0, -1):
+        cand = " ".join(words[:k])
+        if normalise_heading(cand) in labels and (k == len(words)) and (first.isupper() or first[:1].isupper()):
+            return cand, m.end()
+    return None, 0
+
+
+def _bare_label_line(line: str, labels: set[str] | frozenset[str]) -> bool:
+    """A short line of its own naming a known heading ("Background & Problem", "What are we trying to achieve?")."""
+    t = line.strip()
+    if not t or len(t) > 60 or t.endswith((".", ",", ";")) or not t[:1].isupper():
+        return False
+    norm = normalise_heading(t)
+    return 0 < len(norm.split()) <= 8 and any(f" {a} " in f" {norm} " for a in labels)
 
 
 _INLINE_LABEL = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__)?([A-Za-z][A-Za-z /&-]{1,40}?)[ \t]*(?::|(?:\*\*|__)[ \t]*:|:[ \t]*(?:\*\*|__)|[ \t]+-[ \t]+)(?:\*\*|__)?[ \t]*(?=\S)")
@@ -142,12 +196,17 @@ def _clean_heading(h: str) -> str:
     return h.strip(" :")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_heading(h: str) -> str:
     """Lower-case words of a heading, for matching against a rubric's section aliases."""
-    return " ".join(re.findall(r"[a-z0-9]+", h.lower()))
+    return " ".join(_WORDS.findall(h.lower()))
 
 
-_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+(?=\s|$)|$)", re.M)
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+#: a sentence ends at . ! or ? followed by space or the end, closing quotes and brackets included ('... 90%."')
+_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*(?=\s|$)|$)", re.M)
 
 
 def sentences(text: str) -> list[str]:
@@ -168,7 +227,7 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-_END = re.compile(r"[.!?](?=\s|$)|\n")
+_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)|\n")
 
 
 def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -258,3 +317,81 @@ def first_accepted(rx: re.Pattern[str], text: str, extra: re.Pattern[str] | None
 def preceded_by(text: str, start: int, cue: re.Pattern[str], window: int = 60) -> bool:
     """Does `cue` (anchored with `$`) end just before `start`? For phrases set aside in place ("not by X")."""
     return bool(cue.search(text[max(0, start - window):start]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Negation and dismissal ("no balancing measure was needed", "regression to the mean cannot explain this")
+# ---------------------------------------------------------------------------------------------
+#: a negation just before the term ("no balancing measure", "did not collect a balancing measure", "without any
+#: equity data"), but not a double negative that keeps it ("we cannot rule out regression to the mean")
+_NEG_BEFORE = re.compile(
+    r"\b(?:no|not|without|none|never|nor|neither|n't)\b(?!\s+(?:be\s+)?(?:rule[ds]?|ruling|exclude[ds]?|excluding|"
+    r"discount\w*|sure|certain|only|just)\b)(?:[\s,]+[\w'-]+){0,7}[\s,]*$|\b(?:there was|there is|we had|we have) no "
+    r"need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$|\bno need (?:for|to)(?:\s+[\w'-]+){0,3}\s*$", re.I)
+#: a dismissal just after the term ("... was not needed", "... : none", "... cannot explain the fall", "... we did
+#: not collect one", "... is not relevant here")
+_DISMISS_AFTER = re.compile(
+    r"^\W*(?:(?:[\w'-]+\s+){0,3}?(?:was|were|is|are|seemed|seems)(?:\s+\w+)?\s+(?:not|n't|never)\s+(?:\w+\s+)?"
+    r"(?:needed|necessary|required|relevant|applicable|collected|measured|recorded|used|considered|an issue|a concern|"
+    r"a factor|a problem|important|useful|possible)|(?:[\w'-]+\s+){0,3}?(?:was|were|is|are) (?:unnecessary|irrelevant|"
+    r"ruled out|excluded|not applicable)|:?\s*(?:none|n/?a|not applicable|nil|not done|not needed)\b|"
+    r"(?:[\w'-]+\s+){0,3}?(?:cannot|can't|could not|couldn't|does not|doesn't|did not|didn't) (?:explain|account for|"
+    r"apply|matter)|(?:[\w'-]+\s+){0,6}?(?:we|I) (?:did not|didn't|do not|don't|never) (?:collect|measure|record|use|"
+    r"need|have|include|consider|look at|check|track)|(?:[\w'-]+\s+){0,3}?(?:can|could) be (?:ignored|ruled out|"
+    r"excluded|discounted|dismissed)|[^.]{0,40}?\bbut (?:that|this|it) (?:only applies|does not apply|doesn't apply|"
+    r"is not relevant|isn't relevant|is irrelevant|applies only))", re.I)
+
+
+_CLAUSE_BREAK = re.compile(r";|:|\s-\s|,\s+(?:so|but|then|which|because|and then|and we|and I)\b|\b(?:but|so|because|although|"
+                           r"though|whereas|while)\b", re.I)
+
+
+def dismissed(text: str, start: int, end: int) -> bool:
+    """Is the term at text[start:end] negated or dismissed in its own clause, so it should not count?"""
+    left, right = sentence_bounds(text, start, end)
+    before = text[left:start][-80:]
+    # a negation reaches over a list ("not decided whether to adopt, adapt or abandon") but not into a new clause
+    # ("we did not use it on nights, so we adapted it")
+    cut = max((m.end() for m in _CLAUSE_BREAK.finditer(before)), default=0)
+    before = before[cut:]
+    after = text[end:right][:100]
+    if not after.strip(" \t\n:-–—"):  # a heading or label: its text is on the next line ("Limitations:\nNone.")
+        after = text[end:end + 100]
+    return bool(_NEG_BEFORE.search(before) or _DISMISS_AFTER.match(after))
+
+
+# ---------------------------------------------------------------------------------------------
+# Substance: prose, not a list of terms
+# ---------------------------------------------------------------------------------------------
+_FUNCTION_WORDS = frozenset(
+    "the a an of to in on at by for with from and or but was were is are be been we i our it this that these those "
+    "which who as than so not no had has have did do will would could should can may might they their there after "
+    "before during within over under into".split())
+
+
+#: the commonest function words of French, Spanish, Italian, Portuguese and German
+_FOREIGN_WORDS = frozenset(
+    "de la le les des du et dans nous notre pour une un est sont avec el los las y en que del por con una es il di che "
+    "per della gli e o da do dos das em um uma der die das und ist nicht mit von zu den wir im".split()) - _FUNCTION_WORDS
+
+
+def is_term_list(text: str, min_words: int = 12, threshold: float = 0.08) -> bool:
+    """Is this a list of terms rather than sentences? Function words (the, of, we, was ...) are about 40% of
+    English prose and at least 14% of the tersest real report sections (bulleted actions, "Outcome: % of ...")
+    we have seen; a list of keywords ("outcome measure, balancing measure, run chart, shift ...") has under 5%.
+    A text in another language has few English function words too, but its own (de, la, und ...)."""
+    words = re.findall(r"[A-Za-z']+", text.lower())
+    if len(words) < min_words:
+        return False
+    if sum(w in _FOREIGN_WORDS for w in words) / len(words) >= 0.08:
+        return False  # a sentence in another language (told apart by `looks_english`), not a list
+    if sum(w in _FUNCTION_WORDS for w in words) / len(words) < threshold:
+        return True
+    # or mostly short fragments between commas and stops with no function word at all ("Baseline, target,
+    # numerator, denominator. 52%, 90%. AMU, ED, Ward 7 ...")
+    bare = 0
+    for frag in re.split(r"[,;:.\n•✓|()]+", text):
+        fw = re.findall(r"[A-Za-z']+", frag.lower())
+        if 0 < len(fw) <= 4 and not any(w in _FUNCTION_WORDS for w in fw):
+            bare += len(fw)
+    return bare / len(words) >= 0.6
