@@ -300,12 +300,13 @@ def test_five_whys_too_short_solution_blame_and_loop():
 @pytest.mark.parametrize("last, named", [
     ("The night nurses cannot be bothered to get up.", "blames a person"),
     ("Staff ignore the call bells at night.", "blames a person"),
+    ("The night nurses can't be bothered to answer.", "blames a person"),
     ("The FY1 review has no sepsis proforma.", "solution in disguise"),
     ("The ward does not have enough sensor mats.", "solution in disguise"),
     ("The night rota has no cover for sepsis reviews when the FY1 is busy.", None),
 ])
 def test_five_whys_blame_and_missing_fix_in_plain_words(last, named):
-    """Are blame and a missing product named when phrased without the obvious words, and a system gap left alone?"""
+    """Are blame and a missing product named in plain words, and a gap in the system left alone?"""
     chain = GOOD_CHAIN[:3] + [("Why was one FY1 covering four wards at night?", last)]
     problems = five_whys_problems("Antibiotics given late after sepsis trigger", chain)
     if named:

@@ -367,7 +367,7 @@ _STOPWORDS = frozenset(
 )
 
 _BLAME = re.compile(r"\b(lazy|careless|forg[eo]t|incompeten\w*|(did|do|does)n'?t care|(did|do|does) not care|"
-                    r"bad nurse|bad doctor|human error|stupid|useless|(can|could)(no|n'?)t be bothered|"
+                    r"bad nurse|bad doctor|human error|stupid|useless|(cannot|can'?t|couldn'?t|could not) be bothered|"
                     r"not bothered|ignor(e|es|ed|ing) (the )?(call )?(bells?|buzzers?|patients?|alarms?)|"
                     r"poor attitude|unprofessional|not interested)\b", re.I)
 _SOLUTION = re.compile(r"^\s*(we need|need(s)? (a|an|to|more)|there should be|should have|"
@@ -375,9 +375,9 @@ _SOLUTION = re.compile(r"^\s*(we need|need(s)? (a|an|to|more)|there should be|sh
 # "There is no bed-exit alarm" names the fix the team already wants, not why the problem happens:
 # the absence of a product, a form or a course is a solution in disguise (misconceptions.md).
 _MISSING_FIX = re.compile(r"\b(no|lacks?|lack of|not enough|too few|without|(does|do|did)(n'?t| not) have)"
-                          r"(\s+\S+){0,3}?\s+(alarms?|sensors?|proformas?|posters?|stickers?|signs?|signage|"
-                          r"mats?|monitors?|cameras?|grab[- ]?bags?|apps?|software|leaflets?|training|teaching|"
-                          r"education)\b", re.I)
+                          r"(\s+\S+){0,3}?\s+(alarms?|sensors?|proformas?|posters?|stickers?|signs?|"
+                          r"signage|mats?|monitors?|cameras?|grab[- ]?bags?|apps?|software|leaflets?|"
+                          r"training|teaching|education)\b", re.I)
 
 
 def _content_words(text: str) -> set[str]:
