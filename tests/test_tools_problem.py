@@ -297,6 +297,24 @@ def test_five_whys_too_short_solution_blame_and_loop():
     assert any("Link 1 has an empty" in p for p in empty)
 
 
+@pytest.mark.parametrize("last, named", [
+    ("The night nurses cannot be bothered to get up.", "blames a person"),
+    ("Staff ignore the call bells at night.", "blames a person"),
+    ("The night nurses can't be bothered to answer.", "blames a person"),
+    ("The FY1 review has no sepsis proforma.", "solution in disguise"),
+    ("The ward does not have enough sensor mats.", "solution in disguise"),
+    ("The night rota has no cover for sepsis reviews when the FY1 is busy.", None),
+])
+def test_five_whys_blame_and_missing_fix_in_plain_words(last, named):
+    """Are blame and a missing product named in plain words, and a gap in the system left alone?"""
+    chain = GOOD_CHAIN[:3] + [("Why was one FY1 covering four wards at night?", last)]
+    problems = five_whys_problems("Antibiotics given late after sepsis trigger", chain)
+    if named:
+        assert any(named in p for p in problems), problems
+    else:
+        assert not any("blames" in p or "disguise" in p for p in problems), problems
+
+
 @pytest.mark.parametrize("chain", ["just text", [("only one part",)], [42]])
 def test_five_whys_bad_structure(chain):
     """Is a chain that is not a list of (why, because) pairs refused clearly?"""

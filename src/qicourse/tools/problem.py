@@ -366,10 +366,18 @@ _STOPWORDS = frozenset(
     only also too more most less least any all some each every often""".split()
 )
 
-_BLAME = re.compile(r"\b(lazy|careless|forgot|incompeten\w*|didn'?t care|bad nurse|bad doctor|"
-                    r"human error|stupid|useless)\b", re.I)
+_BLAME = re.compile(r"\b(lazy|careless|forg[eo]t|incompeten\w*|(did|do|does)n'?t care|(did|do|does) not care|"
+                    r"bad nurse|bad doctor|human error|stupid|useless|(cannot|can'?t|couldn'?t|could not) be bothered|"
+                    r"not bothered|ignor(e|es|ed|ing) (the )?(call )?(bells?|buzzers?|patients?|alarms?)|"
+                    r"poor attitude|unprofessional|not interested)\b", re.I)
 _SOLUTION = re.compile(r"^\s*(we need|need(s)? (a|an|to|more)|there should be|should have|"
                        r"introduce|buy|implement|a new)\b", re.I)
+# "There is no bed-exit alarm" names the fix the team already wants, not why the problem happens:
+# the absence of a product, a form or a course is a solution in disguise (misconceptions.md).
+_MISSING_FIX = re.compile(r"\b(no|lacks?|lack of|not enough|too few|without|(does|do|did)(n'?t| not) have)"
+                          r"(\s+\S+){0,3}?\s+(alarms?|sensors?|proformas?|posters?|stickers?|signs?|"
+                          r"signage|mats?|monitors?|cameras?|grab[- ]?bags?|apps?|software|leaflets?|"
+                          r"training|teaching|education)\b", re.I)
 
 
 def _content_words(text: str) -> set[str]:
@@ -444,6 +452,9 @@ def five_whys_problems(problem: str, chain, min_links: int = 3) -> list[str]:
         if _SOLUTION.search(last):
             issues.append("The last answer is a solution in disguise: a root cause says what is "
                           "wrong in the system, not what to buy or introduce.")
+        elif _MISSING_FIX.search(last):
+            issues.append("The last answer is a solution in disguise: saying a product, form or course is "
+                          "missing names the fix you already want. Ask why the problem happens without it.")
         if _BLAME.search(last):
             issues.append("The last answer blames a person: ask why the system let that happen.")
     return issues
