@@ -83,6 +83,7 @@ def test_corpus_sizes_meet_the_brief():
     abstracts = sum(len(d["items"]) for d in _pairs("abstracts"))
     adversarial = [it for d in _pairs("adversarial") for it in d["items"]]
     assert aims >= 60
+    assert len(_load("aims_dev2.yaml")["items"]) >= 50, "the second dev batch holds at least 50 aims"
     assert abstracts >= 25
     assert sum(it["rubric"] == "capstone" for it in adversarial) >= 15
     assert sum(it["rubric"] in ("smart_aim", "pdsa_plan") for it in adversarial) >= 20
