@@ -42,6 +42,16 @@ def _pairs(kind):
     return _load(f"{kind}_dev.yaml"), _load(f"{kind}_heldout.yaml")
 
 
+# Later dev-only batches (README, "Second dev batch"): checked like the dev files and kept disjoint
+# from every other file, but left out of the 60/40 share, which describes the original split.
+EXTRA_DEV = {"aims": ["aims_dev2.yaml"], "abstracts": [], "adversarial": []}
+
+
+def _docs(kind):
+    """Every file of a kind: the original dev / held-out pair, then the later dev batches."""
+    return (*_pairs(kind), *(_load(name) for name in EXTRA_DEV[kind]))
+
+
 def _check_hand(item, rubric_id):
     levels = _levels(rubric_id)
     assert set(item["hand"]) == set(levels), f"{item['id']}: hand marks must cover exactly the {rubric_id} criteria"
@@ -58,6 +68,12 @@ def test_split_is_disjoint_and_about_sixty_forty(kind):
     held_ids = [it["id"] for it in held["items"]]
     assert len(set(dev_ids)) == len(dev_ids) and len(set(held_ids)) == len(held_ids)
     assert not set(dev_ids) & set(held_ids), "an item is in both dev and held-out"
+    for name in EXTRA_DEV[kind]:
+        extra = _load(name)
+        assert extra["split"] == "dev", f"{name} is a dev file"
+        extra_ids = [it["id"] for it in extra["items"]]
+        assert len(set(extra_ids)) == len(extra_ids), f"{name}: duplicate ids"
+        assert not set(extra_ids) & (set(dev_ids) | set(held_ids)), f"{name} reuses an id of another file"
     share = len(dev_ids) / (len(dev_ids) + len(held_ids))
     assert 0.55 <= share <= 0.7, f"{kind}: dev share {share:.2f}, expected about 60%"
 
@@ -67,6 +83,7 @@ def test_corpus_sizes_meet_the_brief():
     abstracts = sum(len(d["items"]) for d in _pairs("abstracts"))
     adversarial = [it for d in _pairs("adversarial") for it in d["items"]]
     assert aims >= 60
+    assert len(_load("aims_dev2.yaml")["items"]) >= 50, "the second dev batch holds at least 50 aims"
     assert abstracts >= 25
     assert sum(it["rubric"] == "capstone" for it in adversarial) >= 15
     assert sum(it["rubric"] in ("smart_aim", "pdsa_plan") for it in adversarial) >= 20
@@ -74,7 +91,7 @@ def test_corpus_sizes_meet_the_brief():
 
 def test_aims_spans_marks_and_verdicts():
     top = {c: max(v) for c, v in _levels("smart_aim").items()}
-    for doc in _pairs("aims"):
+    for doc in _docs("aims"):
         assert doc["rubric"] == "smart_aim"
         for item in doc["items"]:
             _check_hand(item, "smart_aim")
