@@ -41,6 +41,8 @@ class SubmissionResult:
     """ok | flagged (graded, with problems worth a look) | incomplete (execution stopped early) | error (not graded)"""
     reasons: list[str] = field(default_factory=list)
     """plain-language reasons for any status other than ok, and notes"""
+    notes: list[str] = field(default_factory=list)
+    """things worth knowing that cost no marks and change no status (e.g. warnings the learner's code raised)"""
     score: float | None = None
     max_score: float = 0.0
     questions: list[dict] = field(default_factory=list)
@@ -157,9 +159,10 @@ class _Autograder:
         self.conv.set_permissions(self.assignment, student)
 
 
-def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
+def _assemble(nb, cells_index: list[int], result: dict, notes: list[str] | None = None) -> list[str]:
     """Put the worker's outputs into the notebook; never let an unexecuted test pass."""
     reasons = []
+    notes = [] if notes is None else notes
     got = {int(k): v for k, v in result.get("cells", {}).items()}
     stopped_at = None
     for i in cells_index:
@@ -187,9 +190,15 @@ def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
                 reasons.append(f"changed names the tests rely on (undone at {label}): {', '.join(ev['detail'])}")
             elif ev["kind"] == "file_access":
                 reasons.append(f"tried to use files outside its folder in {label}: {', '.join(ev['detail'])}")
-            elif ev["kind"] == "shadowed_builtins":
-                reasons.append(f"own versions of built-ins hidden while {label} ran: {', '.join(ev['detail'])}")
-    if stopped_at is not None:
+            elif ev["kind"] == "protocol":
+                reasons.append(f"{ev['detail']} in {label}")
+            elif ev["kind"] == "warnings":
+                notes.append(f"warnings from the learner's code while {label} ran (no marks lost): {'; '.join(ev['detail'])}")
+    stopped = result.get("stopped")
+    if stopped:  # the tester stopped the notebook (time limit, broken protocol): name the cell it stopped in
+        i = int(stopped["cell"])
+        reasons.append(f"stopped: {stopped['why']} in {_cell_label(nb.cells[i], i)}; later cells not run")
+    elif stopped_at is not None:
         label = _cell_label(nb.cells[stopped_at], stopped_at)
         if result.get("killed"):
             reasons.append(f"stopped: {result['killed']} in {label}; later cells not run")
@@ -392,7 +401,7 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
             rss = max(rss, float(out.get("worker_rss_mb") or 0))
             child_rss = max(child_rss, float(out.get("child_rss_mb") or 0))
             t_finish = time.perf_counter()
-            problems = _assemble(nb, code_idx, out)
+            problems = _assemble(nb, code_idx, out, res.notes)
             res.reasons = problems + res.reasons
             if any(p.startswith(("stopped", "kernel died")) for p in problems):
                 res.status = "incomplete"

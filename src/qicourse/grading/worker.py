@@ -1,9 +1,13 @@
 """A warm grading worker: `python -m qicourse.grading.worker`, usually inside one bubblewrap sandbox.
 
 Talks to the grading process over its stdin/stdout with length-prefixed JSON (nothing learner code
-could forge into a pickle). For every task it makes a fresh sub-directory, forks a child that runs
-the learner's cells (`executor.WarmRunner.child_main`), collects one JSON line per cell, kills the
-child at the time limit, and reports what happened, including a child that died.
+could forge into a pickle). For every task it makes a fresh sub-directory and forks two children:
+the learner process L (`executor.WarmRunner.learner_main`), which keeps only its socket to the
+tester, and the trusted tester T (`tester`), which runs the test cells, keeps the time limits and
+is the only one that writes results here (a pipe made after L was forked). The worker collects
+T's JSON lines, kills both at the notebook's time limit (or when T itself stalls), and reports
+what happened, including a learner process that died. Neither the worker nor T can be read or
+traced by L (`PR_SET_DUMPABLE` off), though they run as the same user inside the sandbox.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import os
 import select
 import shutil
 import signal
+import socket
 import struct
 import sys
 import time
+
+from qicourse.grading.tester import set_dumpable
 
 _HEADER = struct.Struct("!Q")
 
@@ -65,8 +72,20 @@ def _die_with_parent() -> None:
         pass
 
 
+def _fork_learner() -> int:
+    """Fork the learner process (0 in the child). The one place it is forked, so isolation can wrap it."""
+    return os.fork()
+
+
+def _max_fd() -> int:
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
 def run_task(runner, task: dict, work_root: str) -> dict:
-    """Fork a child for one notebook and gather its per-cell results."""
+    """Fork the learner process and the tester for one notebook and gather the tester's per-cell results."""
     workdir = os.path.join(work_root, f"s{task['id']}")
     os.makedirs(workdir)
     data_src = task.get("datasets_copy_from")
@@ -84,29 +103,40 @@ def run_task(runner, task: dict, work_root: str) -> dict:
     task["workdir"] = workdir
     limits = task["limits"]
     started = time.perf_counter()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: learner code runs here only
+    to_learner, to_tester = socket.socketpair()
+    learner = _fork_learner()
+    if learner == 0:  # the learner process: learner code runs here only
         os.setpgid(0, 0)  # its own process group, so anything it starts is killed with it
+        _die_with_parent()
+        set_dumpable(True)  # its own /proc/self stays readable to it; the worker and T stay closed to it
+        keep = to_tester.fileno()
+        os.closerange(3, keep)  # the worker's channel, and any other fd, are gone before learner code runs
+        os.closerange(keep + 1, _max_fd())
+        runner.learner_main(task, keep)  # never returns
+    to_tester.close()
+    r, w = os.pipe()  # made after L was forked: L never had it
+    tester = os.fork()
+    if tester == 0:  # the trusted tester: never runs learner code
         _die_with_parent()
         os.close(r)
         for fd in _PROTOCOL_FDS:
             os.close(fd)
-        runner.child_main(task, w)  # never returns
+        runner.tester_main(task, to_learner.fileno(), w, learner)  # never returns
+    to_learner.close()
     os.close(w)
     cells: dict[int, dict] = {}
     buf = b""
-    done, fatal, killed = False, None, None
+    done, fatal, killed, stopped = False, None, None, None
     facts: dict = {}
     cell_started = time.perf_counter()
     deadline = started + float(limits["notebook_timeout"])
-    cell_grace = float(limits["cell_timeout"]) + float(limits.get("kill_grace", 5))
+    # T keeps the cell limit itself; this only catches a tester that stalls
+    cell_grace = float(limits["cell_timeout"]) + float(limits.get("kill_grace", 5)) + 5
     while True:
         now = time.perf_counter()
         wait = min(deadline - now, cell_started + cell_grace - now)
         if wait <= 0:
-            killed = ("notebook time limit" if now >= deadline else "cell ignored its time limit")
-            os.kill(pid, signal.SIGKILL)
+            killed = ("notebook time limit" if now >= deadline else "the grader stopped responding")
             break
         ready, _, _ = select.select([r], [], [], wait)
         if not ready:
@@ -117,37 +147,48 @@ def run_task(runner, task: dict, work_root: str) -> dict:
         buf += chunk
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                fatal = "the grading channel was corrupted by the notebook"
-                continue
-            if not isinstance(msg, dict):
-                fatal = "the grading channel was corrupted by the notebook"
-            elif msg.get("done"):
+            msg = json.loads(line)  # only T writes here
+            if msg.get("done"):
                 done = True
             elif isinstance(msg.get("facts"), dict):
                 facts = msg["facts"]
             elif "fatal" in msg:
                 fatal = str(msg["fatal"])
+            elif "stopped" in msg:
+                stopped = msg["stopped"]
             elif "cell" in msg:
                 cells[int(msg["cell"])] = msg
                 cell_started = time.perf_counter()
     os.close(r)
-    try:  # the notebook's leftovers: subprocesses or forks still running after it finished
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    _, status = os.waitpid(pid, 0)
     exit_info = None
-    if os.WIFSIGNALED(status):
-        exit_info = f"killed by signal {os.WIFSIGNALED(status) and os.WTERMSIG(status)}"
-    elif os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0:
-        exit_info = f"exit code {os.WEXITSTATUS(status)}"
+    ended, status = os.waitpid(learner, os.WNOHANG)
+    if ended and not stopped and not done:  # the learner process ended on its own: say how
+        if os.WIFSIGNALED(status):
+            exit_info = f"killed by signal {os.WTERMSIG(status)}"
+        elif os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0:
+            exit_info = f"exit code {os.WEXITSTATUS(status)}"
+    for pid, group in ((learner, True), (tester, False)):  # leftovers: subprocesses or forks still running
+        try:
+            os.killpg(pid, signal.SIGKILL) if group else os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if not ended:
+        os.waitpid(learner, 0)
+    os.waitpid(tester, 0)
+    if os.getpid() == 1:  # the sandbox's PID 1 (bwrap --as-pid-1): end and reap whatever the notebook left behind
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process in the sandbox but this one
+        except ProcessLookupError:
+            pass
+        while True:
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
     shutil.rmtree(workdir, ignore_errors=True)
     return {
         "id": task["id"], "cells": cells, "done": done and not killed, "fatal": fatal, "killed": killed,
-        "exit": exit_info, "seconds": round(time.perf_counter() - started, 4), "facts": facts,
+        "exit": exit_info, "seconds": round(time.perf_counter() - started, 4), "facts": facts, "stopped": stopped,
     }
 
 
@@ -156,6 +197,7 @@ _PROTOCOL_FDS: list[int] = []
 
 def main() -> int:
     # Private copies of the pipes to the grading process; fds 0-2 point at /dev/null for learner code.
+    set_dumpable(False)  # learner processes run as this user: they must not trace it or open its fds
     proto_in, proto_out = os.dup(0), os.dup(1)
     _PROTOCOL_FDS[:] = [proto_in, proto_out]
     devnull = os.open(os.devnull, os.O_RDWR)
