@@ -80,6 +80,9 @@ LOOPS = {
                     "def _spin():\n    raise ValueError(_Bad())\n" + DEEP + "_deep(50)",
 }
 
+SPIN_FN = ("def falls_rate(falls, bed_days):\n    while True:\n        try:\n            while True:\n                pass\n"
+           "        except BaseException:\n            pass")
+
 CUSTOM = {
     # answers (falls_rate, baseline_median, rates cells) that "equal" anything
     "custom_eq": ("class _Yes(float):\n    def __eq__(self, other):\n        return True\n    __hash__ = float.__hash__\n"
@@ -155,6 +158,9 @@ def _cohort(full, blank) -> dict[str, tuple]:
         "forge_solved_then_exit": (_with_cell(full, "falls_rate", REACH, forge + "os._exit(0)"), zero, ""),
         **{name: (_with_cell(full, "falls_rate_test", src), first_only,
                   f"stopped: cell exceeded the 3 s time limit in {_loop_label(full)}") for name, src in LOOPS.items()},
+        # the test calls a function that never returns (and swallows the alarm): stopped from the tester's side
+        "loop_when_called": (_answers(full, (SPIN_FN, None, None)), zero,
+                             "stopped: cell exceeded the 3 s time limit in 'falls_rate_test'"),
         "custom_objects": (_answers(blank, CUSTOM["custom_eq"]), zero, ""),
         "thread": (_answers(blank, CUSTOM["thread"]), zero, ""),
         # its process now answers 2 for every name: worth exactly what `baseline_median = 2` is (the right median),
@@ -219,7 +225,7 @@ def test_forgery_reached_no_channel_the_grader_trusts(graded):
 def test_loops_are_stopped_from_outside_and_named(graded):
     """Is each alarm-dodging loop recorded as a timeout in the cell that looped, the run incomplete and finished?"""
     for student, r in graded["results"].items():
-        if "_loop_" not in student:
+        if student.split("_", 1)[1] not in LOOPS:
             continue
         assert r.status == "incomplete", (student, r.reasons)
         assert any(x.startswith(f"timeout in {graded['loop_label']}") for x in r.reasons), (student, r.reasons)
@@ -230,7 +236,7 @@ def test_loops_are_stopped_from_outside_and_named(graded):
 
 def test_custom_objects_are_refused_with_a_reason(graded):
     """Is an answer that is a learner class, a float subclass or a pandas subclass refused, naming its type?"""
-    nb = nbformat.read(graded["course"].root / "autograded" / "h07_custom_objects" / "fx_ward" / "fx_ward.ipynb", as_version=4)
+    nb = nbformat.read(graded["course"].root / "autograded" / "h08_custom_objects" / "fx_ward" / "fx_ward.ipynb", as_version=4)
     errors = {_meta(c)["grade_id"]: o for c in nb.cells if _meta(c).get("grade_id") in TESTS for o in c.outputs
               if o.get("output_type") == "error"}
     assert set(errors) == set(TESTS)

@@ -260,10 +260,10 @@ class Tester:
                 self._run_learner_cell(cell)
                 if kind == "locked" and self.stop is None:
                     self._run_here(cell)  # its names become T's own (trusted) copies
+            if self.learner_died and kind != "test":
+                return  # that cell has no record: the worker reports how the process ended ("kernel died")
             if self.stop is not None:
                 self.report({"stopped": {"cell": cell["index"], "why": self.stop}})
-                return
-            if self.learner_died:
                 return
         if self.task.get("facts_probes"):
             from qicourse.grading.facts import run_probes
@@ -287,9 +287,12 @@ class Tester:
             send_frame(self.sock, msg)
             while True:
                 reply = recv_frame(self.sock, deadline + HARD_GRACE)
-                if reply.get("seq") == self.seq:
+                if reply.get("seq") != self.seq:
+                    self._note_protocol("an unexpected message")
+                elif msg["op"] != "run" and time.monotonic() > deadline:  # answered, but too late
+                    raise ChannelTimeout()
+                else:
                     return reply
-                self._note_protocol("an unexpected message")
         except ChannelTimeout:
             self.stop = f"cell exceeded the {self.timeout:g} s time limit"
             self.cell_events.append({"kind": "timeout", "detail": f"stopped after {self.timeout:g} s"})
