@@ -80,6 +80,11 @@ LOOPS = {
                     "def _spin():\n    raise ValueError(_Bad())\n" + DEEP + "_deep(50)",
 }
 
+WARNS_FN = ("import warnings\nimport matplotlib.pyplot as plt\n"
+            "def falls_rate(falls, bed_days):\n    warnings.warn('the default will change', FutureWarning)\n"
+            "    fig, ax = plt.subplots()\n    ax.legend()  # UserWarning: no artists with labels\n    plt.close(fig)\n"
+            "    return 1000 * falls / bed_days")
+
 SPIN_FN = ("def falls_rate(falls, bed_days):\n    while True:\n        try:\n            while True:\n                pass\n"
            "        except BaseException:\n            pass")
 
@@ -130,6 +135,17 @@ def _with_cell(nb, after: str, *sources: str):
     return nb
 
 
+PATCH_TESTER = ("import qicourse.grading.tester as _t\n"
+                "_t.Tester._error_output = lambda self, exc: {'output_type': 'stream', 'name': 'stdout', 'text': 'ok'}")
+
+
+def _with_locked(nb, after: str, source: str):
+    nb = _with_cell(nb, after, source)
+    nb.cells[_index(nb, after) + 1].metadata["nbgrader"] = {"locked": True, "grade": False, "solution": False,
+                                                           "schema_version": 3}
+    return nb
+
+
 def _answers(nb, sources):
     nb = copy.deepcopy(nb)
     for gid, src in zip(("falls_rate", "baseline_median", "rates"), sources):
@@ -161,6 +177,11 @@ def _cohort(full, blank) -> dict[str, tuple]:
         # the test calls a function that never returns (and swallows the alarm): stopped from the tester's side
         "loop_when_called": (_answers(full, (SPIN_FN, None, None)), zero,
                              "stopped: cell exceeded the 3 s time limit in 'falls_rate_test'"),
+        # not hostile: a correct answer whose function warns (pandas-style FutureWarning, matplotlib UserWarning)
+        "warns": (_answers(full, (WARNS_FN, None, None)), fullmarks, ""),
+        # a cell of its own marked "locked" (no grade id): if the tester ran it, every failing test would print "ok";
+        # nbgrader's own steps also failed on it, stopping the whole cohort's grading
+        "fake_locked_cell": (_with_locked(blank, "falls_rate", PATCH_TESTER), zero, "marked for grading without a grade id"),
         "custom_objects": (_answers(blank, CUSTOM["custom_eq"]), zero, ""),
         "thread": (_answers(blank, CUSTOM["thread"]), zero, ""),
         # its process now answers 2 for every name: worth exactly what `baseline_median = 2` is (the right median),
@@ -206,7 +227,7 @@ def test_every_attack_earns_only_what_its_honest_answers_would(graded):
         assert _auto(r) == expected, (student, _auto(r), r.reasons)
         if "honest" in student:
             assert r.status == "ok" and r.reasons == [], (student, r.reasons)
-        elif student.split("_", 1)[1] not in ("custom_objects", "thread"):
+        elif student.split("_", 1)[1] not in ("custom_objects", "thread", "warns"):
             assert r.status in ("flagged", "incomplete"), (student, r.status, r.reasons)
         assert phrase in "; ".join(r.reasons), (student, r.reasons)
 
@@ -234,9 +255,17 @@ def test_loops_are_stopped_from_outside_and_named(graded):
         assert all([o.get("ename") for o in c.outputs] == ["NotExecuted"] for c in later), student
 
 
+def test_warnings_from_a_correct_answer_cost_nothing(graded):
+    """Does a correct answer whose function raises a FutureWarning and a matplotlib UserWarning keep full marks and
+    status ok, with the warnings only noted?"""
+    r = graded["results"]["h08_warns"]
+    assert _auto(r) == POINTS and r.status == "ok" and r.reasons == [], (r.reasons, r.notes)
+    assert any("FutureWarning: the default will change" in n and "UserWarning" in n for n in r.notes), r.notes
+
+
 def test_custom_objects_are_refused_with_a_reason(graded):
     """Is an answer that is a learner class, a float subclass or a pandas subclass refused, naming its type?"""
-    nb = nbformat.read(graded["course"].root / "autograded" / "h08_custom_objects" / "fx_ward" / "fx_ward.ipynb", as_version=4)
+    nb = nbformat.read(graded["course"].root / "autograded" / "h10_custom_objects" / "fx_ward" / "fx_ward.ipynb", as_version=4)
     errors = {_meta(c)["grade_id"]: o for c in nb.cells if _meta(c).get("grade_id") in TESTS for o in c.outputs
               if o.get("output_type") == "error"}
     assert set(errors) == set(TESTS)

@@ -87,6 +87,21 @@ def _kind(cell) -> str:
     return "solution" if meta.get("solution") else "other"
 
 
+def _trusted_kind(cell, source_nb, index: int, reasons: list[str]) -> str:
+    """The cell's kind, but "test" or "locked" only for the assignment's own cell with its own source: those run
+    in the trusted tester, so a learner-made cell carrying such metadata runs as an ordinary cell."""
+    kind = _kind(cell)
+    if kind not in ("test", "locked"):
+        return kind
+    gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+    own = {c.metadata["nbgrader"]["grade_id"]: c.source for c in (source_nb.cells if source_nb else [])
+           if c.metadata.get("nbgrader", {}).get("grade_id")}
+    if gid in own and cell.source == own[gid]:
+        return kind
+    reasons.append(f"{_cell_label(cell, index)} is marked as a {kind} cell but is not the assignment's own: run as an ordinary cell")
+    return "other"
+
+
 def _cell_label(cell, index: int) -> str:
     gid = cell.metadata.get("nbgrader", {}).get("grade_id")
     return f"'{gid}'" if gid else f"cell {index + 1}"
@@ -384,7 +399,8 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
                 writer[0] += time.perf_counter() - t_prep
                 yield {"id": next_id, "limits": limits.as_dict(), "render_figures": render_figures, "facts_probes": probes,
                        "notebook_name": f"{nb_id}.ipynb", "notebook_json": nbformat.writes(nb),
-                       "cells": [{"index": i, "source": nb.cells[i].source, "kind": _kind(nb.cells[i])} for i in code_idx]}
+                       "cells": [{"index": i, "source": nb.cells[i].source,
+                                  "kind": _trusted_kind(nb.cells[i], source_nbs.get(nb_id), i, res.reasons)} for i in code_idx]}
                 next_id += 1
                 t_prep = time.perf_counter()
             for extra in sorted(set(wanted) - set(release_nbs)):

@@ -112,7 +112,10 @@ def encode(value, handle_for=None, _depth: int = 0):
 def _encode_array(arr, np, handle_for, depth):
     kind = arr.dtype.kind
     if kind == "O":
-        return {"t": "ndobj", "shape": list(arr.shape), "v": [encode(v, handle_for, depth) for v in arr.ravel().tolist()]}
+        values = arr.ravel().tolist()
+        if all(type(v) is str for v in values):  # text columns: as they are (fast for big columns)
+            return {"t": "ndstr", "shape": list(arr.shape), "v": values}
+        return {"t": "ndobj", "shape": list(arr.shape), "v": [encode(v, handle_for, depth) for v in values]}
     if kind not in "biufcMmSU" or arr.dtype.fields is not None:
         raise Refused(refusal(f"numpy array of {arr.dtype}"))
     data = np.ascontiguousarray(arr)
@@ -162,9 +165,15 @@ def _encode_values(array, dtype, pd, np, handle_for, d):
     if isinstance(dtype, pd.DatetimeTZDtype):
         return {"t": "dttz", "i8": _encode_array(np.asarray(array.asi8), np, handle_for, d), "unit": dtype.unit, "tz": str(dtype.tz)}
     if isinstance(dtype, pd.PeriodDtype):
-        return {"t": "period", "i8": _encode_array(np.asarray(array.asi8), np, handle_for, d), "freq": dtype.freq.freqstr}
+        return {"t": "period", "i8": _encode_array(np.asarray(array.asi8), np, handle_for, d), "dtype": str(dtype)}
     name = str(dtype)
-    return {"t": "ext", "dtype": name, "v": [encode(v, handle_for, d) for v in list(array)]}
+    values = array.to_numpy(dtype=object, na_value=None).tolist()
+    if all(v is None or type(v) in _PLAIN for v in values):  # text, numbers: as they are (fast for big columns)
+        return {"t": "extplain", "dtype": name, "v": values}
+    return {"t": "ext", "dtype": name, "v": [encode(v, handle_for, d) for v in values]}
+
+
+_PLAIN = (str, int, float, bool)
 
 
 def _axes_snapshot(ax, handle_for, d) -> dict:
@@ -265,6 +274,15 @@ def decode(node, make_function=None, _depth: int = 0, _count: list | None = None
 
         if tag == "ndarray":
             return _decode_array(node, np)
+        if tag == "ndstr":
+            values = _list(node["v"])
+            if not all(type(v) is str for v in values):
+                raise BadValue("text array")
+            count[0] += len(values)
+            shape = tuple(_int(x) for x in _list(node["shape"]))
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            return arr.reshape(shape)
         if tag == "ndobj":
             shape = tuple(_int(s) for s in _list(node["shape"]))
             values = [dec(v) for v in _list(node["v"])]
@@ -352,9 +370,17 @@ def _decode_values(node, dec, np, pd):
         i8 = _decode_array(node["i8"], np)
         if i8.dtype != np.int64:
             raise BadValue("period values")
-        return pd.arrays.PeriodArray(i8, dtype=pd.PeriodDtype(_str(node["freq"])))
+        dtype = pd.api.types.pandas_dtype(_str(node["dtype"]))
+        if not isinstance(dtype, pd.PeriodDtype):
+            raise BadValue("period dtype")
+        return pd.arrays.PeriodArray(i8, dtype=dtype)
     if tag == "ext":
         return pd.array([dec(v) for v in _list(node["v"])], dtype=_str(node["dtype"]))
+    if tag == "extplain":
+        values = _list(node["v"])
+        if not all(v is None or type(v) in _PLAIN for v in values):
+            raise BadValue("column values")
+        return pd.array(values, dtype=_str(node["dtype"]))
     raise BadValue("column values")
 
 

@@ -21,7 +21,9 @@ hidden tests are never shown.
 from __future__ import annotations
 
 import ast
+import base64
 import builtins
+import io
 import json
 import os
 import pickle
@@ -123,12 +125,25 @@ def recv_frame(sock: socket.socket, deadline: float) -> dict:
 # ---- names a test cell needs ---------------------------------------------------------------------
 
 def referenced_names(source: str) -> set[str]:
-    """Every name the cell's code loads, nested functions and comprehensions included."""
+    """Every name the cell's code loads (nested functions and comprehensions included) before, in source
+    order, the cell binds it itself (assignment, import, def): those the cell needs from elsewhere."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return set()
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store)}
+    seen = []  # (position, name, binds)
+    for node in ast.walk(tree):
+        pos = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        if isinstance(node, ast.Name):
+            seen.append((pos, node.id, isinstance(node.ctx, ast.Store)))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            seen += [(pos, (a.asname or a.name).split(".")[0], True) for a in node.names]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            seen.append((pos, node.name, True))
+    first: dict[str, bool] = {}
+    for _, name, binds in sorted(seen, key=lambda item: item[0]):
+        first.setdefault(name, binds)
+    return {name for name, binds in first.items() if not binds}
 
 
 def _clean_outputs(outputs) -> list[dict]:
@@ -547,9 +562,6 @@ class _ArgPickler(pickle.Pickler):
 
 
 def _dumps_args(obj) -> str:
-    import base64
-    import io
-
     buf = io.BytesIO()
     _ArgPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return base64.b64encode(buf.getvalue()).decode()
