@@ -448,7 +448,7 @@ class Tester:
         self.deadline = time.monotonic() + self.timeout
         try:
             self._prepare_names(cell["source"], strict=False)
-            shell.run_cell(cell["source"], store_history=False)
+            shell.run_cell(cell["source"], store_history=False, silent=True)  # silent: no display formatting
         except (AnswerRefused, CellTimeoutError, LearnerGone):
             pass
         sink.cell = []
