@@ -213,9 +213,10 @@ def test_no_state_leaks_between_submissions_on_one_worker(tmp_path):
 
 
 def test_worker_output_and_time_limits(tmp_path):
-    """Are runaway output and a loop that swallows the timeout both stopped and reported?"""
+    """Are runaway output and a loop that ignores the courtesy alarm both stopped and reported (by the tester,
+    which kills the learner process), with later cells not run?"""
     limits = Limits(cell_timeout=1, notebook_timeout=20, max_output_bytes=10_000, kill_grace=2)
-    cells = ["for _ in range(200_000):\n    print('x' * 100)",
+    cells = ["for _ in range(20_000):\n    print('x' * 100)",
              "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass",
              "print('never')"]
     with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
@@ -223,8 +224,9 @@ def test_worker_output_and_time_limits(tmp_path):
     first = res["cells"]["0"]
     assert len(first["outputs"][0]["text"]) <= 10_000
     assert any(e["kind"] == "output" for e in first["events"])
-    assert res["killed"] == "cell ignored its time limit"
-    assert "2" not in res["cells"]
+    assert res["stopped"] == {"cell": 1, "why": "cell exceeded the 1 s time limit"}
+    assert [e["kind"] for e in res["cells"]["1"]["events"]] == ["timeout"]
+    assert "2" not in res["cells"] and not res["done"]
 
 
 def test_progress_is_plain_text_off_a_terminal():
@@ -332,9 +334,9 @@ def test_legitimate_stream_swaps_are_never_flagged_and_output_is_still_captured(
     assert text(4) == "test out\ntest err\n" and text(5) == "after\n"
 
 
-def test_names_bound_by_locked_cells_are_restored_before_tests():
-    """If a learner rebinds a helper the locked set-up cell defined (and a hidden test uses), is it put back and
-    reported, while re-running a set-up line (an equal value) is not reported?"""
+def test_names_bound_by_locked_cells_are_the_testers_own():
+    """If a learner rebinds a helper the locked set-up cell defined (and a hidden test uses), does the test still
+    see the locked cell's value (the tester ran that cell itself), and only the learner's own names come from them?"""
     limits = Limits(cell_timeout=10, notebook_timeout=30)
     setup = "import pandas\nfalls = pandas.DataFrame({'a': [1, 2]})\nrate = 0.5\n"
     task = {"id": 0, "limits": limits.as_dict(), "cells": [
@@ -345,8 +347,6 @@ def test_names_bound_by_locked_cells_are_restored_before_tests():
     with WorkerPool(1, datasets_dir=None, hidden=[REPO / "solutions"]) as pool:
         (_, res), = list(pool.run([task]))
     assert res["cells"]["2"]["outputs"][0]["text"] == "pandas.testing 42\n"
-    events = [e for e in res["cells"]["2"]["events"] if e["kind"] == "protected"]
-    assert events and set(events[0]["detail"]) == {"assert_series_equal", "expected"}
 
 
 def test_tampering_with_the_grading_shell_is_undone_and_reported():

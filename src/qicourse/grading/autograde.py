@@ -47,6 +47,8 @@ class SubmissionResult:
     """ok | flagged (graded, with problems worth a look) | incomplete (execution stopped early) | error (not graded)"""
     reasons: list[str] = field(default_factory=list)
     """plain-language reasons for any status other than ok, and notes"""
+    notes: list[str] = field(default_factory=list)
+    """things worth knowing that cost no marks and change no status (e.g. warnings the learner's code raised)"""
     score: float | None = None
     max_score: float = 0.0
     questions: list[dict] = field(default_factory=list)
@@ -89,6 +91,21 @@ def _kind(cell) -> str:
     if meta.get("locked") and not meta.get("solution"):
         return "locked"
     return "solution" if meta.get("solution") else "other"
+
+
+def _trusted_kind(cell, source_nb, index: int, reasons: list[str]) -> str:
+    """The cell's kind, but "test" or "locked" only for the assignment's own cell with its own source: those run
+    in the trusted tester, so a learner-made cell carrying such metadata runs as an ordinary cell."""
+    kind = _kind(cell)
+    if kind not in ("test", "locked"):
+        return kind
+    gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+    own = {c.metadata["nbgrader"]["grade_id"]: c.source for c in (source_nb.cells if source_nb else [])
+           if c.metadata.get("nbgrader", {}).get("grade_id")}
+    if gid in own and cell.source == own[gid]:
+        return kind
+    reasons.append(f"{_cell_label(cell, index)} is marked as a {kind} cell but is not the assignment's own: run as an ordinary cell")
+    return "other"
 
 
 def _cell_label(cell, index: int) -> str:
@@ -175,9 +192,10 @@ class _Autograder:
         self.conv.set_permissions(self.assignment, student)
 
 
-def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
+def _assemble(nb, cells_index: list[int], result: dict, notes: list[str] | None = None) -> list[str]:
     """Put the worker's outputs into the notebook; never let an unexecuted test pass."""
     reasons = []
+    notes = [] if notes is None else notes
     got = {int(k): v for k, v in result.get("cells", {}).items()}
     stopped_at = None
     for i in cells_index:
@@ -205,9 +223,15 @@ def _assemble(nb, cells_index: list[int], result: dict) -> list[str]:
                 reasons.append(f"changed names the tests rely on (undone at {label}): {', '.join(ev['detail'])}")
             elif ev["kind"] == "file_access":
                 reasons.append(f"tried to use files outside its folder in {label}: {', '.join(ev['detail'])}")
-            elif ev["kind"] == "shadowed_builtins":
-                reasons.append(f"own versions of built-ins hidden while {label} ran: {', '.join(ev['detail'])}")
-    if stopped_at is not None:
+            elif ev["kind"] == "protocol":
+                reasons.append(f"{ev['detail']} in {label}")
+            elif ev["kind"] == "warnings":
+                notes.append(f"warnings from the learner's code while {label} ran (no marks lost): {'; '.join(ev['detail'])}")
+    stopped = result.get("stopped")
+    if stopped:  # the tester stopped the notebook (time limit, broken protocol): name the cell it stopped in
+        i = int(stopped["cell"])
+        reasons.append(f"stopped: {stopped['why']} in {_cell_label(nb.cells[i], i)}; later cells not run")
+    elif stopped_at is not None:
         label = _cell_label(nb.cells[stopped_at], stopped_at)
         if result.get("killed"):
             reasons.append(f"stopped: {result['killed']} in {label}; later cells not run")
@@ -421,7 +445,8 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
                 writer[0] += time.perf_counter() - t_prep
                 yield {"id": next_id, "limits": limits.as_dict(), "render_figures": render_figures, "facts_probes": probes,
                        "notebook_name": f"{nb_id}.ipynb", "notebook_json": nbformat.writes(nb),
-                       "cells": [{"index": i, "source": nb.cells[i].source, "kind": _kind(nb.cells[i])} for i in code_idx]}
+                       "cells": [{"index": i, "source": nb.cells[i].source,
+                                  "kind": _trusted_kind(nb.cells[i], source_nbs.get(nb_id), i, res.reasons)} for i in code_idx]}
                 next_id += 1
                 t_prep = time.perf_counter()
 
@@ -436,7 +461,7 @@ def _grade(assignment, *, course_dir, workers, force, students, limits, datasets
             rss = max(rss, float(out.get("worker_rss_mb") or 0))
             child_rss = max(child_rss, float(out.get("child_rss_mb") or 0))
             t_finish = time.perf_counter()
-            problems = _assemble(nb, code_idx, out)
+            problems = _assemble(nb, code_idx, out, res.notes)
             res.reasons = problems + res.reasons
             if any(p.startswith(("stopped", "kernel died")) for p in problems):
                 res.status = "incomplete"

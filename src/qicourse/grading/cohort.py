@@ -73,7 +73,7 @@ def hostile(kind: str, source_nb, release_nb, *, secrets: list[str] = (), write_
     if kind == "memory_bomb":
         return _insert_after_first_answer(nb, "hog = [0.0] * (4 * 1024 ** 3)  # 32 GB of pointers")
     if kind == "huge_output":
-        return _insert_after_first_answer(nb, "for _ in range(1_000_000):\n    print('x' * 100)")
+        return _insert_after_first_answer(nb, "for _ in range(100_000):  # 10 MB, five times the output budget\n    print('x' * 100)")
     if kind == "invalid_json":
         return nbformat.writes(nb)[: len(nbformat.writes(nb)) // 2]
     if kind == "wrong_nbformat":

@@ -1,22 +1,24 @@
-"""Run one learner's notebook in a fresh forked process with an in-process IPython shell.
+"""The learner process: runs a notebook's answer, locked and ordinary cells in an in-process IPython shell.
 
 Replaces only nbgrader's kernel-based `Execute` step: a warm worker (pandas, matplotlib, numpy,
-IPython and qicourse already imported) forks a child per submission, so nothing leaks between
-learners and nobody pays kernel start-up. The child records nbformat outputs exactly as a kernel
-would (stream, execute_result, display_data, error), so nbgrader's own scoring is unchanged.
+IPython and qicourse already imported) forks, per submission, this learner process L and the
+trusted tester T (`tester`), so nothing leaks between learners and nobody pays kernel start-up.
+L records nbformat outputs exactly as a kernel would (stream, execute_result, display_data,
+error). It never sees a test cell: T sends it the other cells one at a time, asks it for the
+values of names a test uses (as plain data, `plain`), and calls learner functions through it.
+Whatever L reports is display or data; it decides no mark.
 
-Limits in the child: time per cell (SIGALRM, then SIGKILL from the worker), extra address space
-(RLIMIT_AS), file size (RLIMIT_FSIZE), total output bytes. Before every test cell, names the tests
-rely on (builtins, names bound by locked cells, `pandas.testing` and friends) are put back if the
-learner rebound them (also the functions and classes of qicourse's own modules, which hidden
-tests call), and that is reported. `sys.stdout`/`sys.stderr` are not protected names: legitimate
-code swaps them, so the capture is quietly put back before every cell instead.
+Limits in L: extra address space (RLIMIT_AS), file size (RLIMIT_FSIZE), total output bytes, and
+a SIGALRM at the cell's time limit, only so the learner sees a readable traceback: the limit
+itself is kept by T, which kills L. Learner changes to the modules and the shell L relies on are
+undone after every cell and reported (a hint for the educator; marks never depend on it).
+`sys.stdout`/`sys.stderr` are not protected: legitimate code swaps them, so the capture is
+quietly put back before every cell instead.
 """
 
 from __future__ import annotations
 
 import base64
-import builtins
 import io
 import json
 import os
@@ -29,14 +31,6 @@ import warnings
 PROTECTED_MODULES = ("builtins", "math", "numpy", "numpy.testing", "pandas", "pandas.testing", "unittest",
                      "json", "signal", "time", "os", "io")
 PROTECTED_CLASSES = (("pandas", "Series"), ("pandas", "DataFrame"), ("pandas", "Index"))
-# Builtins a learner might shadow with their own callables to fool an `assert`.
-SHADOWABLE_BUILTINS = (
-    "abs", "all", "any", "bool", "dict", "float", "getattr", "hasattr", "int", "isinstance", "len", "list",
-    "max", "min", "print", "range", "repr", "round", "set", "sorted", "str", "sum", "tuple", "type",
-    "AssertionError", "Exception",
-)
-
-
 class CellTimeoutError(BaseException):
     """Raised in learner code when a cell runs past its time limit (BaseException: `except Exception` cannot swallow it)."""
 
@@ -82,6 +76,16 @@ class _Outputs:
         size = len(json.dumps(output, default=str))
         if output["output_type"] == "error" or self._take(size):
             self.cell.append(output)
+
+
+class _Discard(io.TextIOBase):
+    """Where a learner function's prints go while a test calls it."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s) -> int:
+        return len(s)
 
 
 class _Stream(io.TextIOBase):
@@ -135,7 +139,13 @@ def make_shell(sink: _Outputs):
         displayhook_class = Hook
         display_pub_class = Publisher
 
+        error_output = None
+        """set in the tester: its test cells' errors become type and message only"""
+
         def showtraceback(self, exc_tuple=None, *args, **kwargs):
+            if self.error_output is not None:
+                sink.add(self.error_output(exc_tuple or sys.exc_info()))
+                return
             etype = (exc_tuple or sys.exc_info())[0]
             if etype is not None and issubclass(etype, MemoryError):
                 # formatting a traceback needs memory we no longer have: free the reserve, report simply
@@ -144,6 +154,12 @@ def make_shell(sink: _Outputs):
                           "traceback": ["MemoryError: the notebook used more memory than it is allowed"]})
                 return
             return super().showtraceback(exc_tuple, *args, **kwargs)
+
+        def showsyntaxerror(self, *args, **kwargs):
+            if self.error_output is not None:
+                sink.add(self.error_output(sys.exc_info()))
+                return
+            return super().showsyntaxerror(*args, **kwargs)
 
         def _showtraceback(self, etype, evalue, stb):
             sink.add({"output_type": "error", "ename": getattr(etype, "__name__", str(etype)),
@@ -265,27 +281,6 @@ def _restore_machinery(snap: dict) -> list[str]:
     return changed
 
 
-def _same_value(original, new) -> bool:
-    """Whether a rebound name holds a value equal to the one a locked cell gave it (e.g. the learner re-ran
-    `falls = load("falls")`). Only decides whether restoring it is reported: it is restored either way.
-    Compared with the original's own (protected) methods, and only for exactly the same type."""
-    try:
-        if type(new) is not type(original):
-            return False
-        module = type(original).__module__.split(".")[0]
-        if module == "pandas" and hasattr(original, "equals"):
-            return bool(original.equals(new))
-        if module == "numpy":
-            import numpy
-
-            return bool(numpy.array_equal(original, new, equal_nan=original.dtype.kind in "fc"))
-        if isinstance(original, (bool, int, float, complex, str, bytes, tuple, list, dict, set, frozenset)):
-            return bool(original == new)
-    except Exception:  # anything odd counts as a change
-        return False
-    return False
-
-
 _MISSING = object()
 _RESERVE: list[bytearray] = []
 _ACCESS: list[str] = []
@@ -339,25 +334,27 @@ class WarmRunner:
         self.sink = _Outputs(0)
         self.shell = make_shell(self.sink)
         self.snapshot = _snapshot_modules(course_modules)
-        self.builtins_snapshot = dict(vars(builtins))
 
-    # ---- in the child -------------------------------------------------------------------------
-    def child_main(self, task: dict, out_fd: int) -> None:
-        """Execute the cells; write one JSON line per finished cell, then a final line. Never returns."""
-        out = os.fdopen(out_fd, "w", buffering=1)
+    _stream_class = _Stream
 
-        def send(msg):
-            out.write(json.dumps(msg, default=str) + "\n")
-            out.flush()
+    # ---- in the tester T ---------------------------------------------------------------------
+    def tester_main(self, task: dict, sock_fd: int, out_fd: int, learner_pid: int) -> None:
+        """Drive the learner process and run the test cells here (see `tester`). Never returns."""
+        from qicourse.grading.tester import Tester
+
+        Tester(self, task, sock_fd, out_fd, learner_pid).main()
+
+    # ---- in the learner process L ---------------------------------------------------------------
+    def learner_main(self, task: dict, sock_fd: int) -> None:
+        """Serve the tester's requests (run a cell, give values, call a function) until it hangs up. Never returns."""
+        import socket
 
         try:
+            sock = socket.socket(fileno=sock_fd)
             self._child_setup(task)
-            self._run_cells(task, send)
-        except BaseException as exc:  # report, never hang
-            try:
-                send({"fatal": f"{type(exc).__name__}: {exc}"})
-            except BaseException:
-                pass
+            self._serve(task, sock)
+        except BaseException:  # the tester notices the closed socket and reports it
+            pass
         finally:
             os._exit(0)
 
@@ -402,91 +399,128 @@ class WarmRunner:
         self.streams = (_Stream(self.sink, "stdout"), _Stream(self.sink, "stderr"))
         sys.stdout, sys.stderr = self.streams
 
-    def _run_cells(self, task: dict, send) -> None:
-        shell, sink = self.shell, self.sink
-        cell_timeout = float(task["limits"]["cell_timeout"])
-        protected: dict[str, object] = {}
-        render = task.get("render_figures", True)
+    def _serve(self, task: dict, sock) -> None:
+        from qicourse.grading.tester import recv_frame_blocking, send_frame
 
-        def on_alarm(signum, frame):
+        def on_alarm(signum, frame):  # a courtesy: the tester enforces the limit by killing this process
             signal.setitimer(signal.ITIMER_REAL, 1.0)  # keep interrupting a loop that swallows it
-            raise CellTimeoutError(f"cell exceeded the {cell_timeout:g} s time limit")
+            raise CellTimeoutError(f"cell exceeded the {float(task['limits']['cell_timeout']):g} s time limit")
 
         signal.signal(signal.SIGALRM, on_alarm)
-        machinery = _snapshot_machinery(shell, (sink, *self.streams))
-        for cell in task["cells"]:
-            sink.cell = []
-            events = []
-            if sys.stdout is not self.streams[0] or sys.stderr is not self.streams[1]:
-                # Libraries and learners legitimately swap these (redirect_stdout left open, widget output
-                # capture, logging set-ups): put the capture back silently, never report it as tampering.
-                sys.stdout, sys.stderr = self.streams
-            kind = cell["kind"]
-            hidden: dict[str, object] = {}
-            if kind == "test":
-                changed = _restore_modules(self.snapshot) + _restore_machinery(machinery)
-                for name, value in protected.items():
-                    current = shell.user_ns.get(name, _MISSING)
-                    if current is not value:
-                        if not _same_value(value, current):  # re-running a set-up line is not tampering
-                            changed.append(name)
-                        shell.user_ns[name] = value
-                for name in SHADOWABLE_BUILTINS:
-                    value = shell.user_ns.get(name, _MISSING)
-                    if value is not _MISSING and value is not self.builtins_snapshot.get(name) and callable(value):
-                        hidden[name] = shell.user_ns.pop(name)
-                if changed:
-                    events.append({"kind": "protected", "detail": sorted(set(changed))})
-                if hidden:
-                    events.append({"kind": "shadowed_builtins", "detail": sorted(hidden)})
-            before = dict(shell.user_ns) if kind in ("locked", "test") else None
-            started = time.perf_counter()
-            signal.setitimer(signal.ITIMER_REAL, cell_timeout)
-            try:
-                shell.run_cell(cell["source"], store_history=True)
-            except CellTimeoutError as exc:  # raised between statements, outside run_cell's own handler
-                sink.add({"output_type": "error", "ename": "CellTimeoutError", "evalue": str(exc), "traceback": [str(exc)]})
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            elapsed = time.perf_counter() - started
-            if any(o["output_type"] == "error" and o["ename"] == "CellTimeoutError" for o in sink.cell):
-                events.append({"kind": "timeout", "detail": f"stopped after {cell_timeout:g} s"})
-            if any(o["output_type"] == "error" and o["ename"] == "MemoryError" for o in sink.cell):
-                events.append({"kind": "memory", "detail": "memory limit reached"})
-            shell.user_ns.update(hidden)
-            undone = _restore_modules(self.snapshot) + _restore_machinery(machinery)  # keeps grading itself intact
-            if undone:
-                events.append({"kind": "protected", "detail": sorted(set(undone))})
-            if before is not None:
-                for name, value in shell.user_ns.items():
-                    if not name.startswith("_") and before.get(name, _MISSING) is not value:
-                        protected[name] = value
-            if render:
-                self._flush_figures(sink)
+        self.machinery = _snapshot_machinery(self.shell, (self.sink, *self.streams))
+        self.handles: list = []
+        while True:
+            msg = recv_frame_blocking(sock)
+            if msg is None:
+                return
+            op = msg.get("op")
+            if op == "run":
+                reply = self._run_cell(msg["cell"], float(msg["limit"]), task.get("render_figures", True))
+            elif op == "get":
+                reply = {"values": {name: self._value(name) for name in msg["names"]}}
+            elif op == "call":
+                reply = self._call(msg)
             else:
-                self._close_figures()
-            if _ACCESS:
-                events.append({"kind": "file_access", "detail": list(_ACCESS)})
-                _ACCESS.clear()
-            if sink.truncated:
-                events.append({"kind": "output", "detail": f"output beyond {sink.budget} bytes dropped"})
-                sink.truncated = False
-            send({"cell": cell["index"], "outputs": sink.finished_cell(), "execution_count": shell.execution_count - 1,
-                  "seconds": round(elapsed, 4), "events": events})
-        if task.get("facts_probes"):  # facts for the rubric marker, from the learner's own variables
-            from qicourse.grading.facts import run_probes
+                return
+            reply["seq"] = msg["seq"]
+            send_frame(sock, reply)
 
-            _restore_modules(self.snapshot)
-            _restore_machinery(machinery)
-            signal.setitimer(signal.ITIMER_REAL, cell_timeout)
-            try:
-                facts = run_probes(task["facts_probes"], dict(shell.user_ns))
-            except CellTimeoutError:
-                facts = {}
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            send({"facts": facts})
-        send({"done": True})
+    def _run_cell(self, cell: dict, limit: float, render: bool) -> dict:
+        shell, sink = self.shell, self.sink
+        sink.cell = []
+        events = []
+        if sys.stdout is not self.streams[0] or sys.stderr is not self.streams[1]:
+            # Libraries and learners legitimately swap these (redirect_stdout left open, widget output
+            # capture, logging set-ups): put the capture back silently, never report it as tampering.
+            sys.stdout, sys.stderr = self.streams
+        started = time.perf_counter()
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        try:
+            shell.run_cell(cell["source"], store_history=True)
+        except CellTimeoutError as exc:  # raised between statements, outside run_cell's own handler
+            sink.add({"output_type": "error", "ename": "CellTimeoutError", "evalue": str(exc), "traceback": [str(exc)]})
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        elapsed = time.perf_counter() - started
+        if any(o["output_type"] == "error" and o["ename"] == "MemoryError" for o in sink.cell):
+            events.append({"kind": "memory", "detail": "memory limit reached"})
+        undone = _restore_modules(self.snapshot) + _restore_machinery(self.machinery)  # keeps this process serving
+        if undone:
+            events.append({"kind": "protected", "detail": sorted(set(undone))})
+        if render:
+            self._flush_figures(sink)
+        else:
+            self._close_figures()
+        if _ACCESS:
+            events.append({"kind": "file_access", "detail": list(_ACCESS)})
+            _ACCESS.clear()
+        if sink.truncated:
+            events.append({"kind": "output", "detail": f"output beyond {sink.budget} bytes dropped"})
+            sink.truncated = False
+        return {"outputs": sink.finished_cell(), "seconds": round(elapsed, 4), "events": events}
+
+    def _handle(self, fn) -> int:
+        self.handles.append(fn)
+        return len(self.handles) - 1
+
+    def _encoded(self, value) -> dict:
+        from qicourse.grading.plain import Refused, encode
+
+        try:
+            return {"ok": encode(value, self._handle)}
+        except Refused as exc:
+            return {"refused": str(exc)}
+        except RecursionError:
+            return {"refused": "the value is nested too deeply"}
+
+    def _value(self, name: str) -> dict:
+        ns = self.shell.user_ns
+        if name not in ns:
+            return {"missing": True}
+        return self._encoded(ns[name])
+
+    def _call(self, msg: dict) -> dict:
+        """Call a learner function for the tester: output and figures it makes are dropped, warnings noted."""
+        import pickle
+
+        fn = self.handles[int(msg["h"])]
+
+        class _Args(pickle.Unpickler):
+            def persistent_load(unpickler, pid):  # noqa: N805 - a LearnerFunction the tester passed back
+                return self.handles[int(pid[1])]
+
+        args, kwargs = _Args(io.BytesIO(base64.b64decode(msg["args"]))).load()
+        plt = sys.modules.get("matplotlib.pyplot")
+        figures = set(plt.get_fignums()) if plt else set()
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = _Discard()
+        signal.setitimer(signal.ITIMER_REAL, max(float(msg["limit"]), 0.001))
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    result = fn(*args, **kwargs)
+                    reply = self._encoded(result)
+                except CellTimeoutError as exc:
+                    reply = {"exc": "CellTimeoutError", "msg": str(exc)}
+                except BaseException as exc:  # the learner's own exception, reported as its type and message
+                    reply = {"exc": type(exc).__name__, "msg": str(exc)[:2000]}
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdout, sys.stderr = saved
+        reply["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught[:5]]
+        mutable = (list, dict, set)
+        after = {}
+        for key, arg in [(str(i), a) for i, a in enumerate(args)] + [(f"k:{k}", v) for k, v in kwargs.items()]:
+            if isinstance(arg, mutable) or type(arg).__module__.split(".")[0] in ("numpy", "pandas"):
+                enc = self._encoded(arg)
+                if "ok" in enc:
+                    after[key] = enc["ok"]
+        reply["after"] = after
+        if plt:
+            for num in set(plt.get_fignums()) - figures:
+                plt.close(num)
+        return reply
 
     @staticmethod
     def _close_figures() -> None:

@@ -26,6 +26,7 @@ import ctypes
 import os
 import shutil
 import signal
+import time
 from dataclasses import dataclass, field
 
 # <sched.h>, <sys/mount.h>, <linux/prctl.h>
@@ -205,11 +206,19 @@ def _helper(libc, workdir, scratch_bytes, max_processes, status_w, ready_w) -> N
     os._exit(code)
 
 
-def fork_learner(workdir: str, *, scratch_bytes: int, max_processes: int) -> int:
+def _max_fd() -> int:
+    import resource
+
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def fork_learner(workdir: str, *, scratch_bytes: int, max_processes: int, pass_fds: tuple[int, ...] = ()) -> int:
     """Like `os.fork()`: 0 in the learner's process; in the worker, a handle to pass to `kill_tree`.
 
     `workdir` (prepared by the worker) is copied into the learner's private scratch tmpfs at the
-    same path. Raises IsolationError if the namespaces cannot be set up although they are available.
+    same path. Only `pass_fds` (and 0-2) reach the namespace's processes: a socket whose other end the
+    worker hands on must not stay open in the helper or the init. Raises IsolationError if the namespaces
+    cannot be set up although they are available.
     """
     if not namespaces_available():
         import resource
@@ -227,6 +236,9 @@ def fork_learner(workdir: str, *, scratch_bytes: int, max_processes: int) -> int
     if helper == 0:
         os.close(status_r)
         os.close(ready_r)
+        keep = sorted({status_w, ready_w, *pass_fds})
+        for low, high in zip([2, *keep], [*keep, _max_fd()]):
+            os.closerange(low + 1, high)
         _helper(libc, workdir, scratch_bytes, max_processes, status_w, ready_w)
         return 0  # only the learner gets here
     os.close(status_w)
@@ -253,8 +265,12 @@ class Ended:
     """plain-language notes for the educator: scratch space full, processes left running"""
 
 
-def kill_tree(handle: int) -> Ended:
-    """Kill the learner and everything it started, reap them, and say how it ended."""
+def kill_tree(handle: int, grace: float = 0.0) -> Ended:
+    """Kill the learner and everything it started, reap them, and say how it ended.
+
+    With `grace`, a learner that is ending on its own (its tester hung up) gets that long to do so, so
+    that its namespace's init can still report what it left running.
+    """
     if handle not in _HANDLES:  # process-group fallback
         try:
             os.killpg(handle, signal.SIGKILL)
@@ -262,8 +278,13 @@ def kill_tree(handle: int) -> Ended:
             pass
         return Ended(os.waitpid(handle, 0)[1])
     status_r = _HANDLES.pop(handle)
-    os.kill(handle, signal.SIGTERM)  # the helper SIGKILLs the init; a no-op if it already ended
-    os.waitpid(handle, 0)
+    give_up = time.monotonic() + grace
+    while not os.waitpid(handle, os.WNOHANG)[0]:
+        if time.monotonic() >= give_up:
+            os.kill(handle, signal.SIGTERM)  # the helper SIGKILLs the init
+            os.waitpid(handle, 0)
+            break
+        time.sleep(0.005)
     raw = b""
     while chunk := os.read(status_r, 4096):
         raw += chunk

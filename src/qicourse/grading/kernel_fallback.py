@@ -2,7 +2,9 @@
 notebook after another, each in a fresh kernel and temporary folder.
 
 Same interface as `sandbox.WorkerPool`, so `grade` and `check` keep one code path. There is no
-file-system sandbox and no memory limit here; every result says so.
+file-system sandbox and no memory limit here; every result says so. Nor is there any guarantee
+against forged results: test cells run in the learner's kernel, as in plain nbgrader, so learner
+code can change what they report (the forked path runs them in a separate trusted process).
 """
 
 from __future__ import annotations

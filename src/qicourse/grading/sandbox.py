@@ -238,7 +238,9 @@ class WorkerPool:
         py = [sys.executable, "-m", "qicourse.grading.worker"]
         if not self.bwrap:
             return py
-        cmd = [self.bwrap, *_BWRAP_ISOLATION, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        # --as-pid-1: the worker is the sandbox's PID 1. Otherwise bwrap's own reaper is PID 1, holding the
+        # pipes to this process where learner code could open them through /proc/1/fd and forge results.
+        cmd = [self.bwrap, *_BWRAP_ISOLATION, "--as-pid-1", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         for top in ("usr", "lib", "lib64", "bin", "sbin"):
             src = Path("/") / top
             if src.is_symlink():
@@ -258,6 +260,11 @@ class WorkerPool:
         return cmd + py
 
     def _start_worker(self) -> Worker:
+        if not self.bwrap and self.drop_uid is None:
+            # learner code runs as this user: it must not open this process's pipes to the workers via /proc
+            from qicourse.grading.tester import set_dumpable
+
+            set_dumpable(False)
         if self.bwrap:
             tmp, work_root = None, "/tmp/work"
         else:

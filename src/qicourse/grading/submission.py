@@ -92,6 +92,11 @@ def repair(nb, release_nb, source_nb=None) -> Repair:
     for cell in nb.cells:
         gid = _grade_id(cell)
         if not gid:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("locked") or meta.get("grade") or meta.get("solution"):
+                # a learner-made cell claiming to be locked or graded (nbgrader's own steps fail on it)
+                rep.notes.append("a cell marked for grading without a grade id treated as an ordinary cell")
+                del cell.metadata["nbgrader"]
             continue
         if gid not in released:
             rep.notes.append(f"unknown graded cell '{gid}' (renamed?) treated as an ordinary cell")
