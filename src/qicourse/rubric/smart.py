@@ -78,6 +78,17 @@ _OBSERVED = re.compile(
     r"mortality|deaths|attendances?|injur(?:y|ies)|ulcers?|transfusions?|prescribing|"
     r"reconcil\w+|missed \w+|omitted \w+|cancell\w+)\b", re.I)
 
+#: head nouns of a place or service where care is given: a setting is a noun phrase ending in one of these
+#: ("on the 3 older adult wards", "in the pathology laboratory", "across our four diabetes clinics")
+_PLACE = (r"(?:wards?|units?|departments?|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|NICU|PICU|SCBU|hospitals?|trust|practices?|"
+          r"surgery|surgeries|clinics?|theatres?|sites?|bays?|firm|services?|emergency department|resus|"
+          r"resuscitation room|care homes?|homes|centres?|centers?|village|specialties|community teams?|hospices?|"
+          r"laborator(?:y|ies)|labs?|pharmac(?:y|ies)|dispensar(?:y|ies)|suites?|hubs?|caseloads?|prisons?|schools?|"
+          r"network|PCN|ward rounds?|pathways?|lists?)")
+#: people a setting may name instead of a place: "among pregnant women", "for residents of four care homes"
+_GROUP = (r"(?:patients|inpatients|outpatients|admissions|adults|people|residents|women|mothers|men|children|babies|"
+          r"infants|families|households|neonates|newborns|adolescents|teenagers|young people|service users|clients|"
+          r"carers|veterans|attendees|users|elders)")
 _STOP = (
     rf"(?=\s+from\s+(?:a\s+|the\s+)?(?:baseline\s+|median\s+|mean\s+|average\s+|current\s+)*(?:of\s+)?{_ANYNUM}"
     rf"|\s+(?:up |down )?to\s+(?:a\s+(?:median|mean|rate)\s+of\s+)?(?:{_CMP}\s+)?{_NUM}"
@@ -86,8 +97,9 @@ _STOP = (
     rf"|\s+(?:within|in|over)\s+{_ANYNUM}\s*(?:-|\s)?(?:weeks?|months?|years?)\b"
     rf"|\s+(?:until|so that|in order|through|via|using|whilst|while|which)\b"
     rf"|\s+before\s+(?:\d|the\s+end|{_MONTH}|I\b|we\b)"
-    rf"|\s+(?:on|in|at|across|throughout)\s+(?:the\s+|our\s+|my\s+|all\s+)?(?:\w+\s+){{0,2}}"
-    rf"(?:ward|wards|unit|department|hospital|trust|ED|A&E|AMU|practice)\b"
+    rf"|\s+(?:on|in|at|across|throughout|within|among|amongst)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|{_ANYNUM}\s+)?"
+    rf"(?:[\w&'-]+\s+){{0,3}}?{_PLACE}\b|\s+(?:among|amongst)\s"
+    rf"|\s+(?:down\s+)?to\s+(?:zero|nil|none)\b"
     rf"|\s*[.,](?=\s|$)|\s*[;:(]|\s+-\s|$)"
 )
 
@@ -127,20 +139,27 @@ _SET_ASIDE = re.compile(r"\b(?:not|rather than|instead of|unlike|more than)\s+(?
 _LATER_OR_NOT = re.compile(r"\b(?:not(?: yet| just| now)?|rather than|instead of|(?:then|later|eventually)"
                            r"(?: \w+ing)?|spread\w*(?: it)?|scal\w* (?:it )?up|roll\w* (?:it )?out|extend\w*(?: it)?)"
                            r"\s+(?:(?:to|across|throughout)\s+)?$", re.I)
-_PLACE = (r"(?:wards?|units?|departments?|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|NICU|PICU|SCBU|hospitals?|trust|practices?|"
-          r"surgery|surgeries|clinics?|theatres?|sites?|bays?|firm|services?|emergency department|resus|"
-          r"resuscitation room|care homes?|homes|centres?|centers?|village|specialties|community teams?|hospices?)")
 _SETTING = re.compile(
-    r"\b(?:on|in|at|across|within|throughout|for|to|from)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|one\s+)?"
+    # a prepositional phrase whose head noun is a place; "to", "from" and "of" only before a determiner or a number
+    # ("admissions to the ward", "residents of four care homes"), not "to cut hospital admissions"
+    r"\b(?:(?:on|in|at|across|within|throughout|for)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|one\s+)?"
+    rf"|(?:to|from|of)\s+(?:the|our|my|all|a|one|each|both|{_ANYNUM})\s+)"
     r"(?:(?:[\w&'-]+)\s+){0,4}?"
     + _PLACE + r"\b(?!\s+stays?\b)(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
     r"|\bward\s+(?-i:(?:\d+[A-Z]?|[A-Z]\b|[A-Z][a-z]+\b))"
     r"|\b(?:our|my|this)\s+(?:[\w-]+\s+){0,3}?(?:wards?|units?|departments?|clinics?|NICU|theatres?)(?:'s)?\b"
+    # a clinical team or service that owns the aim: "the community mental health team aims to ..." (not the QI team)
+    r"|\b(?:the|our|my|this)\s+(?!(?:QI|quality|improvement|project|research|audit|study|steering)\b)(?:[\w-]+\s+){1,3}?"
+    r"(?:teams?|services?)\b(?=\s+(?:aim|aims|aimed|set|sets|will|wants?|wanted|intends?|intended|planned|plans)\b)"
     r"|\b(?:[A-Z][a-z]+\s+)?ward\b(?=\s|,|\.|$)"
-    r"|(?<!percentage )(?<!proportion )(?<!number )(?<!share )(?<!rate )(?<!% )\b(?:for|in|among|amongst|of)\s+(?:all\s+|our\s+)?(?:[\w'-]+\s+){0,2}?(?:patients|inpatients|admissions|adults|"
-    r"people|residents|women|men|children|babies|infants|families|households|neonates)\s+"
+    # a patient group qualified by who they are: "for patients admitted with ...", "in women booked at ..."
+    r"|(?<!percentage )(?<!proportion )(?<!number )(?<!share )(?<!rate )(?<!% )\b(?:for|in|among|amongst|of)\s+"
+    r"(?:all\s+|our\s+)?(?:[\w'-]+\s+){0,2}?" + _GROUP + r"\s+"
     r"(?:with|admitted|aged|over|who|presenting|on|in|at|under|receiving|having|born|attending|discharged|"
-    r"undergoing)\b[^,.;]{0,60}"
+    r"undergoing|seen|treated|referred|registered|booked|taking|prescribed|requiring|needing|living|known|"
+    r"cared|managed|followed)\b[^,.;]{0,60}"
+    # "among" always names the group a measure is taken in: "among pregnant women", "amongst older adults"
+    r"|\b(?:among|amongst)\s+(?:all\s+|our\s+|the\s+)?(?:[\w'-]+\s+){0,3}?" + _GROUP + r"\b[^,.;]{0,60}"
     r"|(?<!of )\b(?:patients|babies|children|families|adults)\s+(?:who|admitted|born|attending|discharged)\b[^,.;]{0,60}"
     r"|\b(?:for|of)\s+(?:our|all\s+(?:our\s+)?)\s*(?:[\w'-]+\s+)?(?:inpatients|patients|residents)\b"
     r"|\b(?:AMU|SAU|MAU|ICU|HDU|CCU|A&E|ED|NICU|resus)\b",
@@ -163,8 +182,14 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(r"\b(?:by|before|until|no later than)\s+(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d])", re.I)),
     ("date", re.compile(r"\b(?:(?:by|before|until|on)\s+)?20\d{2}-\d{2}-\d{2}\b", re.I)),
     ("date", re.compile(
-        r"\b(?:by|before|until|in|during)\s+(?:the\s+)?(?:end\s+of\s+)?(?:Q[1-4](?:\s+20\d{2})?|"
-        r"quarter\s+[1-4]|(?:spring|summer|autumn|winter)(?:\s+20\d{2})?|20\d{2}(?:/\d{2})?)\b", re.I)),
+        r"\b(?:by|before|until|in|during|throughout|across|for)\s+(?:the\s+)?(?:end\s+of\s+)?(?:Q[1-4](?:\s+20\d{2})?|"
+        r"quarter\s+[1-4]|(?:spring|summer|autumn|winter)(?:\s+20\d{2})?|20\d{2}(?:[/-]\d{2})?)\b", re.I)),
+    # a financial or academic year named by its years: "by the end of the 2026/27 financial year", "in FY2027"
+    ("date", re.compile(
+        r"\b(?:by|before|until|in|during|throughout|for)\s+(?:the\s+)?(?:end\s+of\s+)?(?:the\s+)?(?:(?:financial|"
+        r"fiscal|academic)\s+year\s+)?(?:(?:20)?\d{2}[/-](?:20)?\d{2}|FY\s?(?:20)?\d{2}(?:[/-]\d{2})?)\b", re.I)),
+    # "by month 6", "at the end of month 9"
+    ("duration", re.compile(r"\b(?:by|at|within)\s+(?:the\s+end\s+of\s+)?month\s+\d{1,2}\b", re.I)),
     ("duration", re.compile(
         rf"\b(?:within|in|over|during|for|after|following)\s+(?:the\s+)?(?:next|coming|following|first)?\s*(?:an?\s+)?"
         rf"(?:{_ANYNUM})\s*(?:-|\s)?(?:weeks?|months?|years?)\b", re.I)),
@@ -577,6 +602,21 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
                               comparator=((m.groupdict().get("cmp") or "").strip() or None))
             r.spans["target"] = m.group(0).strip()
             return
+    # an N-point change: "a 15-percentage-point rise", "a 10 point increase"
+    m = re.search(rf"\b(?P<t>{_ANYNUM})[- ](?:percentage[- ])?points?\s+(?:rise|increase|improvement|fall|reduction|"
+                  r"decrease|drop)\b", aim, re.I)
+    if m:
+        r.target = Target(float(_to_number(m.group("t")) or 0), "percentage points", m.group(0), kind="difference")
+        r.spans["target"] = m.group(0)
+        return
+    # zero is a level to reach: "down to zero", "to nil", "zero harm events" ("eliminate" names no number, so it
+    # gives a direction but not a target)
+    m = re.search(r"\b(?:(?:down\s+)?to\s+(?:zero|nil|none)|zero\s+(?:[\w-]+\s+){0,2}?"
+                  r"(?:incidents?|events?|cases?|errors?|falls?|infections?|harm|breaches))\b", aim, re.I)
+    if m:
+        r.target = Target(0.0, None, m.group(0), kind="absolute")
+        r.spans["target"] = m.group(0)
+        return
     # fractions and multiples: "by a third", "by half", "halve", "double"
     frac = "|".join(sorted((re.escape(k) for k in _FRACTIONS), key=len, reverse=True))
     m = re.search(rf"\bby\s+(?:at least\s+)?(?P<f>{frac})\b", aim, re.I)
@@ -622,6 +662,12 @@ def _find_direction(aim: str, r: SmartAnalysis) -> None:
         r.spans["direction"] = r.target.text
 
 
+#: a noun phrase the verb of change governs names a measure when its head is a plural noun, something counted
+#: ("eliminate wrong-site blocks", "reduce missed appointments"), unless the head is a topic ("improve outcomes")
+_COUNTED_HEAD = re.compile(r"^(?:[\w'-]+\s+){0,4}(?!(?:outcomes|services|standards|processes|practices|experiences|"
+                           r"needs|skills|systems|patients|staff|people)\b)[a-z][\w-]*[a-z]s$", re.I)
+
+
 def _find_measure(aim: str, r: SmartAnalysis) -> None:
     candidates: list[tuple[str, bool]] = []
     verb = re.compile(rf"\b(?:{_INC}|{_DEC}|{_MAINT}|improv\w*)\b\s+(?P<m>.+?){_STOP}", re.I)
@@ -645,7 +691,8 @@ def _find_measure(aim: str, r: SmartAnalysis) -> None:
         if not c or len(c) > 200:
             continue
         # a bare topic after the verb ("reduce falls") is not yet a measure (rubric: level 0 is "only a topic")
-        named = from_verb and _OBSERVED.search(c) and len(re.findall(r"[A-Za-z]{3,}", c)) >= 2
+        named = from_verb and (_OBSERVED.search(c) or _COUNTED_HEAD.search(c)) \
+            and len(re.findall(r"[A-Za-z]{3,}", c)) >= 2
         if _MEASURE_HEAD.search(c) or (_EVENT.search(c) and has_number) or named:
             unit = r.target.unit if r.target else None
             if unit and " per " in f" {unit} " and " per " not in f" {c} ":

@@ -1,0 +1,92 @@
+"""General mechanisms of the SMART analyser: each is tested on phrasings no rule was written for."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from qicourse.rubric import analyse_smart_aim
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("aim, setting", [
+    ("Reduce the mean turnaround time for haematology samples in the pathology laboratory from 4 to 2 hours by "
+     "June 2027.", "pathology laboratory"),
+    ("Increase the proportion of discharge prescriptions screened in the dispensary from 40% to 80% by May 2027.",
+     "dispensary"),
+    ("Among residents of four care homes in Barnet, we set out to cut hospital admissions for falls by 40% over "
+     "18 months.", "residents of four care homes"),
+    ("To achieve 90% uptake of the flu vaccine among pregnant women by Q4 2026.", "pregnant women"),
+    ("The community mental health team aims to halve missed appointments per month by September 2026.",
+     "community mental health team"),
+])
+def test_setting_is_a_noun_phrase_headed_by_a_place_service_or_patient_group(aim: str, setting: str) -> None:
+    """Is a setting found from its head noun (laboratory, dispensary, homes, women, team) after a preposition or
+    as the subject, whatever the words before the head?"""
+    a = analyse_smart_aim(aim)
+    assert a.population is not None and setting in a.population, a.spans
+
+
+@pytest.mark.parametrize("aim", [
+    "Among staff, we set out to cut hospital admissions for falls by 40% over 18 months.",
+    "The QI team aims to halve missed appointments per month by September 2026.",
+])
+def test_no_setting_from_a_verb_or_the_improvement_team(aim: str) -> None:
+    """Are "to cut hospital admissions" (a verb, not a place) and "the QI team" (who improves, not where) no setting?"""
+    assert analyse_smart_aim(aim).population is None
+
+
+@pytest.mark.parametrize("aim, measure", [
+    ("We aimed to reduce unplanned extubations to zero on the neonatal intensive care unit within 12 months.",
+     "unplanned extubations"),
+    ("Aim: eliminate wrong-site blocks in orthopaedic theatres by June 2026.", "wrong-site blocks"),
+])
+def test_measure_is_the_noun_phrase_the_verb_governs(aim: str, measure: str) -> None:
+    """Is the measure the plural noun phrase after the verb of change, ending before the target or the setting?"""
+    assert analyse_smart_aim(aim).measure == measure
+
+
+def test_a_topic_after_the_verb_is_no_measure() -> None:
+    """Is "improve outcomes" still only a topic, not a measure?"""
+    assert analyse_smart_aim("To improve outcomes for patients with COPD on Ward 3.").measure is None
+
+
+@pytest.mark.parametrize("aim, value, kind", [
+    ("We set out to bring omitted doses down to zero on Ward 4 within 6 months.", 0, "absolute"),
+    ("Our goal was a 15-percentage-point rise in medicines reconciliation within 24 hours on the AMU within "
+     "6 months.", 15, "difference"),
+])
+def test_zero_and_point_changes_are_targets(aim: str, value: float, kind: str) -> None:
+    """Are "down to zero" (a level) and "a 15-percentage-point rise" (a change in points) numeric targets?"""
+    t = analyse_smart_aim(aim).target
+    assert t is not None and t.value == value and t.kind == kind
+
+
+@pytest.mark.parametrize("aim, words", [
+    ("Raise the proportion of women offered contraception advice on the postnatal ward from 30% to 80% by the end of "
+     "the 2026/27 financial year.", "2026/27"),
+    ("Keep door-to-needle times under 60 minutes on the stroke unit from 70% to 90% throughout 2027.",
+     "throughout 2027"),
+    ("Increase the proportion of patients screened on Ward 6 from 40% to 80% by month 6.", "month 6"),
+])
+def test_financial_years_whole_years_and_project_months_are_time_frames(aim: str, words: str) -> None:
+    """Are a financial year, a whole calendar year and "by month 6" read as a date or duration?"""
+    tf = analyse_smart_aim(aim).time_frame
+    assert tf is not None and words in tf.text and tf.kind in ("date", "duration")
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_reads_later_batches_of_a_split_and_no_other_split(tmp_path: Path) -> None:
+    """Does `--split dev` read aims_dev.yaml and aims_dev2.yaml, but not a split whose name only starts with dev?"""
+    for name in ("aims_dev.yaml", "aims_dev2.yaml", "aims_devx.yaml", "aims_heldout.yaml", "notes.txt"):
+        (tmp_path / name).write_text("items: []\n")
+    assert [f.name for f in _bench().corpus_files(tmp_path, "dev")] == ["aims_dev.yaml", "aims_dev2.yaml"]
