@@ -78,6 +78,54 @@ def test_financial_years_whole_years_and_project_months_are_time_frames(aim: str
     assert tf is not None and words in tf.text and tf.kind in ("date", "duration")
 
 
+@pytest.mark.parametrize("aim, big", [
+    ("Reduce did-not-attend rates across 30 general practices from 9% to 6% by March 2027.", True),
+    ("Increase flu vaccine uptake in two hospitals from 50% to 75% by March 2027.", True),
+    ("Reduce omitted doses on our six older adult wards from 2% to 1% by March 2027.", False),
+    ("Reduce omitted doses on the 3 acute wards from 2% to 1% by March 2027.", False),
+])
+def test_a_count_of_places_is_too_big_beyond_one_service(aim: str, big: bool) -> None:
+    """Are several hospitals, or more wards or practices than one service runs, too big, and a few wards not?"""
+    a = analyse_smart_aim(aim)
+    assert a.population is not None and a.too_big is big, a.spans
+
+
+def test_a_proper_noun_place_is_a_setting() -> None:
+    """Is a named place ("the Acute Day Unit") a setting with no preposition of place before it?"""
+    a = analyse_smart_aim("Make sure 60% of service users attending the Acute Day Unit have a physical health check.")
+    assert a.population is not None and "Acute Day Unit" in a.population
+
+
+@pytest.mark.parametrize("aim, measure", [
+    ("Our goal: to bring down severe postpartum haemorrhage after vaginal birth on the labour ward by 50 per cent.",
+     "severe postpartum haemorrhage after vaginal birth"),
+    ("The team aimed for a 50% decrease in unnecessary interventions for infants with bronchiolitis by March 2027.",
+     "unnecessary interventions for infants with bronchiolitis"),
+    ("The laboratory aims to bring its rejection rate under the 1% threshold by March 2027.", "its rejection rate"),
+    ("Objectives: to improve how long children in pain at our minor injuries unit wait for analgesia.",
+     "how long children in pain"),
+])
+def test_measure_from_a_quantified_noun_phrase_a_measure_noun_or_how_long(aim: str, measure: str) -> None:
+    """Is the measure found when a number is put on the noun phrase the verb governs, when a noun phrase is headed
+    by a measure noun (rate), or when it is asked as "how long ..."?"""
+    a = analyse_smart_aim(aim)
+    assert a.measure is not None and measure in a.measure, a.spans
+
+
+def test_time_taken_off_an_interval_is_direction_target_and_measure() -> None:
+    """Does "take ten minutes off the time from X to Y" give a decrease, a 10-minute change and the interval?"""
+    a = analyse_smart_aim("Our first goal was to take ten minutes off the time from a CT scan being requested to the "
+                          "scan being done.")
+    assert a.direction == "decrease" and a.target is not None and a.target.value == 10
+    assert a.target.kind == "difference" and a.measure is not None and a.measure.startswith("time from a CT scan")
+
+
+def test_a_long_wait_is_no_measure() -> None:
+    """Is "patients often wait a long time for analgesia" (a problem, no quantity) still no measure?"""
+    a = analyse_smart_aim("Patients on our surgical ward often wait a long time for analgesia after theatre. I would like "
+                          "to make this better by teaching the nursing staff.")
+    assert a.measure is None, a.spans
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

@@ -51,7 +51,8 @@ _MONTH = r"(?:january|february|march|april|may|june|july|august|september|octobe
 _INC = r"increas\w*|rise in|rais(?:e|es|ed|ing)|boost\w*|doubl\w*|tripl\w*|maximi[sz]\w*|grow\w*|rise|rising|higher|" \
        r"more (?:patients|people|of)|achiev\w* (?:at least|over|above)|up from|improve\w* (?:uptake|compliance|completion)"
 _DEC = r"quicker|faster|sooner|earlier|reduc\w*|bring\w* (?:[\w']+ ){0,3}down|fall in|decreas\w*|lower\w*|cut(?:s|ting)?|halv\w*|minimi[sz]\w*|eliminat\w*|shorten\w*|fewer|less|" \
-       r"drop\w*|fall(?:s|ing)? (?:to|from|by)|declin\w*|down from|bring\w* down|prevent\w*"
+       r"drop\w*|fall(?:s|ing)? (?:to|from|by|below|under)|declin\w*|down from|bring\w* down|prevent\w*|" \
+       r"tak\w* (?:[\w-]+ ){1,3}off|more (?:quickly|rapidly|promptly)|less (?:often|frequently)"
 _MAINT = r"maintain\w*|sustain\w*|keep\w*|remain\w*|hold\w* (?:at|above|below)"
 _DIRECTION = re.compile(rf"\b(?P<inc>{_INC})\b|\b(?P<dec>{_DEC})\b|\b(?P<maint>{_MAINT})\b", re.I)
 _IMPROVE = re.compile(r"\bimprov\w*\b", re.I)
@@ -85,6 +86,11 @@ _PLACE = (r"(?:wards?|units?|departments?|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|NICU|PI
           r"resuscitation room|care homes?|homes|centres?|centers?|village|specialties|community teams?|hospices?|"
           r"laborator(?:y|ies)|labs?|pharmac(?:y|ies)|dispensar(?:y|ies)|suites?|hubs?|caseloads?|prisons?|schools?|"
           r"network|PCN|ward rounds?|pathways?|lists?)")
+#: a word inside a noun phrase (not a preposition that starts another phrase)
+_NOT_PREP = r"(?!(?:on|in|at|of|for|to|from|by|with|per|and|or)\b)"
+#: words that qualify a patient group as the people a setting is about: "patients admitted with", "children seen at"
+_QUALIFIER = (r"who|admitted|aged|presenting|receiving|having|born|attending|discharged|undergoing|seen|treated|"
+              r"referred|registered|booked|taking|prescribed|requiring|needing|living|known|cared|managed|followed")
 #: people a setting may name instead of a place: "among pregnant women", "for residents of four care homes"
 _GROUP = (r"(?:patients|inpatients|outpatients|admissions|adults|people|residents|women|mothers|men|children|babies|"
           r"infants|families|households|neonates|newborns|adolescents|teenagers|young people|service users|clients|"
@@ -128,7 +134,13 @@ _TOO_BIG = re.compile(
     r"|(?:at|in|across|within)\s+a\s+(?:[\w-]+\s+){0,3}?(?:hospital|referral centre|referral center|trust|health "
     r"system|health board)\b|across (?:the\s+)?(?:county|region|country|system|borough)\b|all (?:[\w-]+\s+){0,2}"
     r"specialties\b|for all (?:our\s+)?patients\b(?!\s+(?:on|in|at|admitted|with|aged|attending|who|under|over|"
-    r"undergoing|having|born|discharged))|(?:from|by|of) the (?:whole\s+)?trust\b)",
+    r"undergoing|having|born|discharged))|(?:from|by|of) the (?:whole\s+)?trust\b"
+    # several hospitals or trusts, or more wards, units, homes or practices than one service runs (the corpus
+    # labels: "the 3 older adult wards" and "six wards of one service" are manageable, "8 care homes" is not)
+    r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[2-9]|\d{2,})\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:hospitals|trusts|health boards|health systems|systems|regions|counties|ICBs)\b"
+    r"|\b(?:seven|eight|nine|ten|eleven|twelve|[7-9]|\d{2,})\s+(?:[\w'-]+\s+){0,3}?(?:wards|units|departments|"
+    r"practices|surgeries|care homes|homes|clinics|sites|services|centres|centers|teams))",
     re.I,
 )
 #: a solution or an audit named just before to set it aside: "not by introducing a checklist", "rather than an audit"
@@ -147,7 +159,10 @@ _SETTING = re.compile(
     r"(?:(?:[\w&'-]+)\s+){0,4}?"
     + _PLACE + r"\b(?!\s+stays?\b)(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
     r"|\bward\s+(?-i:(?:\d+[A-Z]?|[A-Z]\b|[A-Z][a-z]+\b))"
-    r"|\b(?:our|my|this)\s+(?:[\w-]+\s+){0,3}?(?:wards?|units?|departments?|clinics?|NICU|theatres?)(?:'s)?\b"
+    r"|\b(?:our|my|this)\s+(?:[\w'-]+\s+){0,3}?(?:wards?|units?|departments?|clinics?|NICU|theatres?)(?:'s)?\b"
+    # "our district nursing team", "my community mental health service" (not the QI or project team)
+    r"|\b(?:our|my)\s+(?!(?:QI|quality|improvement|project|research|audit|study|steering)\b)(?:[\w'-]+\s+){1,3}?"
+    r"(?:teams?|services?)\b"
     # a clinical team or service that owns the aim: "the community mental health team aims to ..." (not the QI team)
     r"|\b(?:the|our|my|this)\s+(?!(?:QI|quality|improvement|project|research|audit|study|steering)\b)(?:[\w-]+\s+){1,3}?"
     r"(?:teams?|services?)\b(?=\s+(?:aim|aims|aimed|set|sets|will|wants?|wanted|intends?|intended|planned|plans)\b)"
@@ -155,12 +170,19 @@ _SETTING = re.compile(
     # a patient group qualified by who they are: "for patients admitted with ...", "in women booked at ..."
     r"|(?<!percentage )(?<!proportion )(?<!number )(?<!share )(?<!rate )(?<!% )\b(?:for|in|among|amongst|of)\s+"
     r"(?:all\s+|our\s+)?(?:[\w'-]+\s+){0,2}?" + _GROUP + r"\s+"
-    r"(?:with|admitted|aged|over|who|presenting|on|in|at|under|receiving|having|born|attending|discharged|"
-    r"undergoing|seen|treated|referred|registered|booked|taking|prescribed|requiring|needing|living|known|"
-    r"cared|managed|followed)\b[^,.;]{0,60}"
+    r"(?:with|over|on|in|at|under|" + _QUALIFIER + r")\b[^,.;]{0,60}"
     # "among" always names the group a measure is taken in: "among pregnant women", "amongst older adults"
     r"|\b(?:among|amongst)\s+(?:all\s+|our\s+|the\s+)?(?:[\w'-]+\s+){0,3}?" + _GROUP + r"\b[^,.;]{0,60}"
-    r"|(?<!of )\b(?:patients|babies|children|families|adults)\s+(?:who|admitted|born|attending|discharged)\b[^,.;]{0,60}"
+    r"|(?<!of )\b(?:patients|babies|children|families|adults)\s+(?:" + _QUALIFIER + r")\b[^,.;]{0,60}"
+    # a place named as a proper noun: "the Acute Day Unit", "Ashby Ward"
+    r"|\bthe\s+(?-i:(?:[A-Z][\w'-]*\s+){1,4}(?:Wards?|Units?|Departments?|Clinics?|Centres?|Centers?|Services?|Suites?|"
+    r"Hubs?|Practices?|Surgery|Hospice|Home|Laboratory|Pharmacy))\b"
+    # several places counted: "Twelve hospitals", "40 wards", "our two children's emergency departments"
+    r"|(?<![\d,.])\b" + _ANYNUM + r"\s+(?:" + _NOT_PREP + r"[\w'-]+\s+){0,3}?" + _PLACE + r"\b"
+    # a patient group with two or more modifiers as a subject: "preoperative general surgical patients"
+    r"|\b(?!(?:the|all|our|of|for|every|more|most|many|these|those|eligible|with|and|in|on|at)\b)[a-z][\w-]+\s+"
+    r"(?!(?:the|all|our|of|for|every|more|most|many|these|those|eligible|with|and|in|on|at)\b)[a-z][\w-]+\s+"
+    r"(?:[a-z][\w-]+\s+)?(?:patients|inpatients|outpatients|residents)\b"
     r"|\b(?:for|of)\s+(?:our|all\s+(?:our\s+)?)\s*(?:[\w'-]+\s+)?(?:inpatients|patients|residents)\b"
     r"|\b(?:AMU|SAU|MAU|ICU|HDU|CCU|A&E|ED|NICU|resus)\b",
     re.I,
@@ -602,6 +624,13 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
                               comparator=((m.groupdict().get("cmp") or "").strip() or None))
             r.spans["target"] = m.group(0).strip()
             return
+    # time taken off: "take ten minutes off the time to CT", "cut 15 minutes from the wait"
+    m = re.search(rf"\b(?:tak\w*|cut\w*|shav\w*)\s+(?P<t>{_ANYNUM})\s+(?P<tu>minutes?|mins?|hours?|days?)\s+(?:off|from)\b",
+                  aim, re.I)
+    if m:
+        r.target = Target(float(_to_number(m.group("t")) or 0), _unit(m.group("tu")), m.group(0), kind="difference")
+        r.spans["target"] = m.group(0)
+        return
     # an N-point change: "a 15-percentage-point rise", "a 10 point increase"
     m = re.search(rf"\b(?P<t>{_ANYNUM})[- ](?:percentage[- ])?points?\s+(?:rise|increase|improvement|fall|reduction|"
                   r"decrease|drop)\b", aim, re.I)
@@ -664,8 +693,20 @@ def _find_direction(aim: str, r: SmartAnalysis) -> None:
 
 #: a noun phrase the verb of change governs names a measure when its head is a plural noun, something counted
 #: ("eliminate wrong-site blocks", "reduce missed appointments"), unless the head is a topic ("improve outcomes")
-_COUNTED_HEAD = re.compile(r"^(?:[\w'-]+\s+){0,4}(?!(?:outcomes|services|standards|processes|practices|experiences|"
+_COUNTED_HEAD = re.compile(r"^(?:[\w'-]+\s+){0,4}(?!" + "(?:outcomes|services|standards|processes|practices|experiences|"
                            r"needs|skills|systems|patients|staff|people)\b)[a-z][\w-]*[a-z]s$", re.I)
+#: the head of a topic, not a thing counted: "improve patient care", "improve hospital feeding policies"
+_TOPIC_HEAD = re.compile(r"\b(?:care|quality|management|experience|safety|practice|culture|awareness|knowledge|"
+                         r"confidence|communication|services?|outcomes?|process(?:es)?|standards?|efficiency|flow|"
+                         r"wellbeing|policies|policy|patients|staff|people|team|teams)$", re.I)
+#: a noun phrase ends at its first preposition: the head of "unnecessary interventions for infants" is "interventions"
+_NP_END = re.compile(r"\s+(?:for|of|with|in|on|at|among|amongst|after|before|under|over|to|from|by|within|during|"
+                     r"across|through|who|which|that|and|or)\s", re.I)
+
+
+def _noun_phrase_core(c: str) -> str:
+    """The noun phrase up to its first preposition, conjunction or relative pronoun."""
+    return _NP_END.split(f"{c} ", maxsplit=1)[0].strip()
 
 
 def _find_measure(aim: str, r: SmartAnalysis) -> None:
@@ -684,16 +725,29 @@ def _find_measure(aim: str, r: SmartAnalysis) -> None:
     for m in re.finditer(r"\b(?:[\w-]+\s+){1,3}(?:timings?|timeliness|compliance|completion|uptake|accuracy)\b", aim,
                          re.I):
         candidates.append((m.group(0), False))
+    # an interval between two events: "the time from a CT scan being requested to the scan being done"
+    for m in re.finditer(r"\bthe\s+(?:time|interval|delay)\s+(?:from|between|to|taken)\s+[^,.;]+?" + _STOP, aim, re.I):
+        candidates.append((m.group(0), False))
+    # a noun phrase headed by a measure noun: "its rejection rate", "the median door-to-needle time"
+    for m in re.finditer(r"\b(?:its|their|the|our)\s+(?:" + _NOT_PREP + r"[\w-]+\s+){0,3}?(?:rates?|ratios?|scores?|times?|"
+                         r"prevalence|incidence|coverage|turnaround|waiting times?|intervals?)\b", aim, re.I):
+        candidates.append((m.group(0), False))
+    # a quantity asked as a question: "how long children ... wait for analgesia", "how often patients miss doses"
+    quantities = {m.group(0) for m in re.finditer(rf"\bhow (?:long|often|quickly|soon|many|much|reliably)\s+[^,.;]+?{_STOP}",
+                                                 aim, re.I)}
+    candidates += [(q, False) for q in sorted(quantities)]
     has_number = r.target is not None or r.baseline is not None
     for c, from_verb in candidates:
         c = re.sub(r"^(?:the|our|my)\s+", "", c.strip(), flags=re.I)
-        c = re.sub(r"^(?:by|of)\s+", "", c, flags=re.I)
+        c = re.sub(r"^(?:by|of|in)\s+", "", c, flags=re.I)
         if not c or len(c) > 200:
             continue
-        # a bare topic after the verb ("reduce falls") is not yet a measure (rubric: level 0 is "only a topic")
-        named = from_verb and (_OBSERVED.search(c) or _COUNTED_HEAD.search(c)) \
-            and len(re.findall(r"[A-Za-z]{3,}", c)) >= 2
-        if _MEASURE_HEAD.search(c) or (_EVENT.search(c) and has_number) or named:
+        # a bare topic after the verb ("reduce falls") is not yet a measure (rubric: level 0 is "only a topic");
+        # a noun phrase the verb governs is one when its head is counted, or when the aim puts a number on it
+        core = _noun_phrase_core(c)
+        counted = bool(_COUNTED_HEAD.search(core)) or (has_number and not _TOPIC_HEAD.search(core))
+        named = from_verb and (_OBSERVED.search(c) or counted) and len(re.findall(r"[A-Za-z]{3,}", c)) >= 2
+        if _MEASURE_HEAD.search(c) or (_EVENT.search(c) and has_number) or named or c in quantities:
             unit = r.target.unit if r.target else None
             if unit and " per " in f" {unit} " and " per " not in f" {c} ":
                 c = f"{c} ({unit})"
