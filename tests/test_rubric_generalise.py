@@ -126,6 +126,51 @@ def test_a_long_wait_is_no_measure() -> None:
                           "to make this better by teaching the nursing staff.")
     assert a.measure is None, a.spans
 
+@pytest.mark.parametrize("text, value", [
+    ("Complete screening stood at 21% of newborn visits. We aim to raise it to 90% on Ward 2 by May 2027.", 21),
+    ("We reasoned that shortening block preparation, which averaged 65 minutes, would cut late starts by June 2027.",
+     65),
+    ("On our wards, 1.1% of prescribed doses were missed. We set out to bring omitted doses down to zero within "
+     "6 months.", 1.1),
+    ("None of the 140 people on our caseload had a health check on record. We aim to offer every one a check by "
+     "June 2027.", 0),
+])
+def test_baseline_from_a_verb_of_state_a_share_or_none_of(text: str, value: float) -> None:
+    """Is the current level found when stated as "stood at", "averaged", "N% of ... were" or "none of the N"?"""
+    b = analyse_smart_aim(text).baseline
+    assert b is not None and b.value == value
+
+
+def test_a_finding_clause_is_not_the_aim() -> None:
+    """In "X rejected 1.5% of specimens in 2025; we aimed to lower ... to 1.2%", is 1.5% the baseline, 1.2% the
+    target, and the finding's year no time frame?"""
+    a = analyse_smart_aim("In 2025 our laboratory rejected 1.5% of specimens received; during a year-long campaign "
+                          "(April 2026 to March 2027) we aimed to lower the monthly rejection rate to 1.2% or less.")
+    assert a.baseline is not None and a.baseline.value == 1.5
+    assert a.target is not None and a.target.value == 1.2
+    assert a.time_frame is not None and "March 2027" in a.time_frame.text
+
+
+def test_a_number_in_a_which_was_clause_is_no_target() -> None:
+    """Is "documented ..., which was complete for 47% of patients" a baseline rather than a target?"""
+    a = analyse_smart_aim("On the acute admissions unit we aimed to improve how reliably medication is documented on "
+                          "discharge summaries, which was complete for 47% of patients.")
+    assert a.target is None and a.baseline is not None and a.baseline.value == 47
+
+
+@pytest.mark.parametrize("aim, found", [
+    ("In January 2026 the office launched a restraint reduction initiative on two wards.", None),
+    ("The initiative aimed to shorten length of stay on the children's ward over the 2025-26 and 2026-27 seasons.",
+     "2025-26"),
+    ("Our aim was to offer every patient on the caseload a health check, testing four changes through 2026.",
+     "through 2026"),
+])
+def test_start_dates_are_no_deadline_but_seasons_and_years_are(aim: str, found: str | None) -> None:
+    """Is a date that says when the work started no time frame, while "over the 2025-26 seasons" and "through
+    2026" are?"""
+    tf = analyse_smart_aim(aim).time_frame
+    assert (tf.text if tf else None) == found or (found and tf and found in tf.text)
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

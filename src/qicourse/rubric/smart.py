@@ -204,12 +204,15 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(r"\b(?:by|before|until|no later than)\s+(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d])", re.I)),
     ("date", re.compile(r"\b(?:(?:by|before|until|on)\s+)?20\d{2}-\d{2}-\d{2}\b", re.I)),
     ("date", re.compile(
-        r"\b(?:by|before|until|in|during|throughout|across|for)\s+(?:the\s+)?(?:end\s+of\s+)?(?:Q[1-4](?:\s+20\d{2})?|"
+        r"\b(?:by|before|until|in|during|throughout|through|across|for)\s+(?:the\s+)?(?:end\s+of\s+)?(?:Q[1-4](?:\s+20\d{2})?|"
         r"quarter\s+[1-4]|(?:spring|summer|autumn|winter)(?:\s+20\d{2})?|20\d{2}(?:[/-]\d{2})?)\b", re.I)),
     # a financial or academic year named by its years: "by the end of the 2026/27 financial year", "in FY2027"
     ("date", re.compile(
-        r"\b(?:by|before|until|in|during|throughout|for)\s+(?:the\s+)?(?:end\s+of\s+)?(?:the\s+)?(?:(?:financial|"
-        r"fiscal|academic)\s+year\s+)?(?:(?:20)?\d{2}[/-](?:20)?\d{2}|FY\s?(?:20)?\d{2}(?:[/-]\d{2})?)\b", re.I)),
+        r"\b(?:by|before|until|in|during|throughout|through|over|across|for)\s+(?:the\s+)?(?:end\s+of\s+)?(?:the\s+)?"
+        r"(?:(?:financial|fiscal|academic)\s+year\s+)?(?:20\d{2}[/-](?:20)?\d{2}|FY\s?(?:20)?\d{2}(?:[/-]\d{2})?)\b",
+        re.I)),
+    # a period written as two month-year ends, bracketed or bare: "(April 2026 to March 2027)", "May-October 2026"
+    ("date", re.compile(rf"\b{_MONTH}\s*,?\s*(?:20\d{{2}}\s*)?(?:to|until|till|-|–)\s*{_MONTH}\s*,?\s*20\d{{2}}\b", re.I)),
     # "by month 6", "at the end of month 9"
     ("duration", re.compile(r"\b(?:by|at|within)\s+(?:the\s+end\s+of\s+)?month\s+\d{1,2}\b", re.I)),
     ("duration", re.compile(
@@ -245,6 +248,12 @@ _BASELINE_PATTERNS = [
         rf"\b(?:current|baseline)\s+(?:\w+\s+){{0,3}}?(?:is|was|of|=|:)\s+(?:only\s+|around\s+|about\s+)?"
         rf"(?P<b>{_NUM})(?P<bu>{_UNIT})?", re.I),
     re.compile(rf"(?P<b>{_NUM})(?P<bu>{_UNIT})\s+(?:at baseline|currently|at present)\b", re.I),
+    # a level stated with a verb of state: "stood at 21%", "averaged 65 minutes", "which was complete for 47% of ..."
+    re.compile(rf"\b(?:stood|stands|sat|sits|ran|running)\s+at\s+(?:only\s+|about\s+|around\s+)?(?P<b>{_NUM})(?P<bu>{_UNIT})",
+               re.I),
+    re.compile(rf"\baverag(?:ed|es|ing)\s+(?:of\s+|at\s+|only\s+|about\s+|around\s+)?(?P<b>{_NUM})(?P<bu>{_UNIT})", re.I),
+    re.compile(rf"\b(?:which|that)\s+(?:was|were|is|are|had been|has been)\b[^.;\d]{{0,50}}?(?P<b>{_NUM})(?P<bu>{_UNIT})",
+               re.I),
 ]
 
 
@@ -402,9 +411,17 @@ def _pick_aim(plain: str) -> tuple[str, str]:
         return "", ""
     i = max(range(len(sents)), key=lambda k: (_score_sentence(sents[k]), -k))
     aim = sents[i]
+    before = sents[i - 1] if i else ""
+    # "In 2025 our laboratory rejected 1.5% of specimens; we aimed to lower ...": the finding is not the aim
+    clauses = [c.strip() for c in aim.split(";") if c.strip()]
+    if len(clauses) > 1:
+        intent = [c for c in clauses if _AIM_CUE.search(c)]
+        findings = [c for c in clauses if c not in intent]
+        if intent and findings:
+            aim, before = " ".join(intent), findings[-1]
     if i + 1 < len(sents) and _CONTINUES.search(sents[i + 1]):
         aim = f"{aim} {sents[i + 1]}"
-    return aim, (sents[i - 1] if i else "")
+    return aim, before
 
 
 #: a clause the aim rejects: "Our aim is not to cut X from 95 to 60 minutes by June - too ambitious - but simply to
@@ -570,14 +587,25 @@ _FINDING_BASELINE = [
                rf"(?:[\w:'-]+\s+){{0,4}}?(?P<b>{_NUM})(?P<bu>{_UNIT}|\s+[a-z]+\s+(?:a|per|each)\s+(?:day|week|month|"
                rf"year))", re.I),
     re.compile(rf"^\W*(?:only\s+)?(?P<b>{_NUM})(?P<bu>{_UNIT})\s+of\b", re.I),
+    # a share of a group in a sentence of findings: "On our wards, 1.1% of prescribed doses were missed",
+    # "our laboratory rejected 1.5% of specimens"
+    re.compile(rf"(?<![\d.])(?P<b>{_NUM})(?P<bu>\s?%|\s?per ?cent\b)\s+of\b", re.I),
 ]
 
 
 def _finding_baseline(aim: str, rest: str, r: SmartAnalysis) -> None:
     """A baseline stated as a finding in a sentence other than the aim (not a date, not the target)."""
-    for sent in sentences(rest):
-        if sent in aim or not _FINDING.search(sent):
+    # a clause set off by a semicolon from the aim's own clause is a finding ("X rejected 1.5% of specimens; we aimed")
+    clauses = [(c, len(x.split(";")) > 1 and c not in aim and _AIM_CUE.search(x) is not None)
+               for x in sentences(rest) for c in x.split(";")]
+    for sent, beside_aim in clauses:
+        if sent in aim or not (beside_aim or _FINDING.search(sent)):
             continue
+        none = re.search(rf"\bnone of (?:the|our)\s+{_ANYNUM}\b", sent, re.I)
+        if none:  # "none of the 140 people ... had a complete assessment": a baseline of zero
+            r.baseline = Quantity(0.0, "%", none.group(0))
+            r.spans["baseline"] = none.group(0)
+            return
         for p in _FINDING_BASELINE:
             m = p.search(sent)
             if m and _to_number(m.group("b")) is not None and not _is_time_number(sent, m.end("b")):
@@ -590,6 +618,12 @@ def _is_time_number(s: str, end: int) -> bool:
     """A number followed by weeks/months/years is a time frame, not a target."""
     return bool(re.match(r"\s*(?:-|\s)?(?:weeks?|months?|years?)\b", s[end:], re.I)) or bool(
         re.match(r"[/.-]\d{1,2}[/.-]\d{2,4}", s[end:]))
+
+
+#: the words before a number that make it a finding, not a target: "..., which was complete for", "where the mean
+#: rate at baseline was"
+_FINDING_CLAUSE = re.compile(r"(?:\b(?:which|that|where)\b[^,;()]*\b(?:was|were|is|are|stood|averaged)\b|\bbaseline\b)"
+                             r"[^,;()]*$", re.I)
 
 
 def _find_target(aim: str, r: SmartAnalysis) -> None:
@@ -661,7 +695,8 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
         r.spans["target"] = m.group(0)
         return
     # a lone percentage or rate in the aim sentence ("95% of admissions assessed by March")
-    m = re.search(rf"(?P<t>{_NUM})(?P<tu>\s?%|\s?per ?cent\b|\s?percent\b|\s*{_PER})", aim, re.I)
+    m = next((m for m in re.finditer(rf"(?P<t>{_NUM})(?P<tu>\s?%|\s?per ?cent\b|\s?percent\b|\s*{_PER})", aim, re.I)
+              if not _FINDING_CLAUSE.search(aim[max(0, m.start() - 80):m.start()])), None)
     if m:
         # "a 25% fall in incidents" is a change relative to where it is now, not a level to reach
         kind = "relative" if re.match(r"\s+(?:fall|reduction|decrease|drop|cut|increase|rise|improvement)\b",
@@ -761,6 +796,11 @@ _NOT_DEADLINE = re.compile(r"\b(?:baseline|first (?:tested|introduced|used)|star
                            r"before the project|previous|last year|pre-intervention)\b", re.I)
 
 
+#: the rest of a clause that says the date is when the work started
+_STARTED = re.compile(r"[^.;]{0,80}?\b(?:launched|started|began|commenced|introduced|went live|was set up|were set up)\b",
+                      re.I)
+
+
 def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
     if len(rest) <= 2000:
         rest = " ".join(x for x in sentences(rest) if x not in aim and x not in r.aim_text and not _NOT_DEADLINE.search(x))
@@ -775,6 +815,8 @@ def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
                     continue  # "on March" is too weak
                 if kind == "date" and re.fullmatch(r"(?i)(?:by|before|until|on|for)\s+may", m.group(0).strip()):
                     continue  # the verb "may"
+                if re.match(r"(?i)(?:in|on|during)\b", m.group(0)) and _STARTED.match(source[m.end():]):
+                    continue  # "In January 2026 the office launched ...": when the work started, not a deadline
                 key = (rank[kind], m.start())
                 if best is None or key < best[:2]:
                     best = (rank[kind], m.start(), m.group(0).strip(), kind)
