@@ -171,6 +171,50 @@ def test_start_dates_are_no_deadline_but_seasons_and_years_are(aim: str, found: 
     tf = analyse_smart_aim(aim).time_frame
     assert (tf.text if tf else None) == found or (found and tf and found in tf.text)
 
+@pytest.mark.parametrize("aim, target", [
+    ("Over six weeks we aimed to screen every child aged 2 to 36 months attending a well-child visit.", 100),
+    ("To make sure every patient gets their medicines on time.", None),
+    ("To reduce falls for all patients on Ward 3 by 20% by June 2027.", 20),
+])
+def test_every_member_of_a_group_acted_on_is_a_target_of_all(aim: str, target: float | None) -> None:
+    """Is "to screen every child" a target of 100%, while a wish ("make sure every patient") and a setting ("for all
+    patients on Ward 3") are not?"""
+    t = analyse_smart_aim(aim).target
+    assert (t.value if t else None) == target
+
+
+def test_the_place_that_owns_the_aim_is_its_setting_not_the_hospital_before() -> None:
+    """When the sentence before names "our hospital", is "The haematology laboratory aims ..." the (manageable)
+    setting?"""
+    a = analyse_smart_aim("Samples at our hospital were rejected at 3.4% last quarter. The haematology laboratory aims "
+                          "to bring its rejection rate under 1% by March 2027.")
+    assert a.population is not None and "haematology laboratory" in a.population and not a.too_big
+
+
+@pytest.mark.parametrize("aim", [
+    "To shorten length of stay for infants with bronchiolitis on the children's ward by March 2027.",
+    "To raise staff adherence to the bronchiolitis guideline on the children's ward by March 2027.",
+])
+def test_length_of_stay_and_adherence_are_countable(aim: str) -> None:
+    """Are a length of stay (a time) and adherence (a share of cases) countable measures?"""
+    from qicourse.rubric.smart import measure_countable
+    assert measure_countable(analyse_smart_aim(aim))
+
+
+def test_make_sure_is_not_a_change_to_make() -> None:
+    """Is "make sure that at least 60% of service users have ..." a result, not a solution in disguise?"""
+    a = analyse_smart_aim("My aim was to make sure that at least 60% of service users attending the Acute Day Unit "
+                          "have a completed screening entry in their notes.")
+    assert "solution_in_disguise" not in {m.code for m in a.misconceptions}
+
+
+def test_an_audit_period_is_no_deadline() -> None:
+    """Is the period of an audit that showed the problem ("An audit of November 2025 to January 2026 showed ...") no
+    time frame for the aim after it?"""
+    a = analyse_smart_aim("An audit of November 2025 to January 2026 showed that infants were still having chest "
+                          "X-rays. Our aim was to cut unnecessary investigations in these infants.")
+    assert a.time_frame is None
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

@@ -163,9 +163,10 @@ _SETTING = re.compile(
     # "our district nursing team", "my community mental health service" (not the QI or project team)
     r"|\b(?:our|my)\s+(?!(?:QI|quality|improvement|project|research|audit|study|steering)\b)(?:[\w'-]+\s+){1,3}?"
     r"(?:teams?|services?)\b"
-    # a clinical team or service that owns the aim: "the community mental health team aims to ..." (not the QI team)
-    r"|\b(?:the|our|my|this)\s+(?!(?:QI|quality|improvement|project|research|audit|study|steering)\b)(?:[\w-]+\s+){1,3}?"
-    r"(?:teams?|services?)\b(?=\s+(?:aim|aims|aimed|set|sets|will|wants?|wanted|intends?|intended|planned|plans)\b)"
+    # a clinical team, service or place that owns the aim: "the community mental health team aims to ...", "The
+    # haematology laboratory aims to ..." (not the QI team)
+    r"|\b(?:the|our|my|this)\s+(?!(?:QI|quality|improvement|project|research|audit|study|steering)\b)(?:[\w'-]+\s+){0,3}?"
+    r"(?:teams?|" + _PLACE + r")\b(?=\s+(?:aim|aims|aimed|set|sets|will|wants?|wanted|intends?|intended|planned|plans)\b)"
     r"|\b(?:[A-Z][a-z]+\s+)?ward\b(?=\s|,|\.|$)"
     # a patient group qualified by who they are: "for patients admitted with ...", "in women booked at ..."
     r"|(?<!percentage )(?<!proportion )(?<!number )(?<!share )(?<!rate )(?<!% )\b(?:for|in|among|amongst|of)\s+"
@@ -487,7 +488,8 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
 
 # a bare "number of falls" is a count without a denominator or period: not yet countable as a measure
 _QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|time|median|mean|average|minutes|hours|"
-                    r"days|ratio|incidence|prevalence|compliance)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|"
+                    r"days|ratio|incidence|prevalence|compliance|adherence|uptake|coverage|length of (?:hospital )?stay|"
+                    r"turnaround|how long|how often)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|"
                     r"month|year)\b|\b(?:daily|weekly|monthly|a day|a week|a month)\b", re.I)
 
 
@@ -680,6 +682,16 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
         r.target = Target(0.0, None, m.group(0), kind="absolute")
         r.spans["target"] = m.group(0)
         return
+    # everyone in the group is a level of 100% when a verb of care acts on them: "to screen every child aged ...",
+    # "to offer every patient on the caseload ..." (not a wish, "to make sure every patient gets ...", nor a setting,
+    # "for all patients on Ward 3")
+    m = re.search(r"\bto\s+(?!(?:make|ensure|get|see|help|improve)\b)[a-z]+\s+(?:every|all)\s+(?:eligible\s+)?"
+                  + _GROUP.replace("(?:", "(?:child|patient|adult|mother|woman|baby|infant|resident|person|", 1) + r"\b",
+                  aim, re.I)
+    if m:
+        r.target = Target(100.0, "%", m.group(0), kind="absolute")
+        r.spans["target"] = m.group(0)
+        return
     # fractions and multiples: "by a third", "by half", "halve", "double"
     frac = "|".join(sorted((re.escape(k) for k in _FRACTIONS), key=len, reverse=True))
     m = re.search(rf"\bby\s+(?:at least\s+)?(?P<f>{frac})\b", aim, re.I)
@@ -793,6 +805,7 @@ def _find_measure(aim: str, r: SmartAnalysis) -> None:
 
 #: a sentence about the baseline period or when the work started names no deadline ("first tested on 9 January")
 _NOT_DEADLINE = re.compile(r"\b(?:baseline|first (?:tested|introduced|used)|started|began|launched|went live|since|"
+                           r"(?:an?|the|our) audit (?:of|in|from|between)|showed|found|"
                            r"before the project|previous|last year|pre-intervention)\b", re.I)
 
 
@@ -884,8 +897,9 @@ _ACTIVITY = re.compile(r"\b(?:stickers|posters|leaflets|forms|proformas|emails|l
 #: an aim whose main verb is a change to make: "The target was to make calls to 80% ...", "To introduce ... and train ..."
 _LEADS_WITH_CHANGE = re.compile(
     r"(?:^\W*(?:aim\s*:\s*)?|\b(?:aims?|aimed|goal|target|objective|purpose)\s+(?:is|was|will be)?\s*|\bwe will\s+|\bwe aim\s+|"
-    r"\bI will\s+)(?:to\s+)?(?P<change>(?:introduc|implement|train|teach|educat|deliver|provid|creat|develop|launch|"
-    r"roll\w* out|install|put up|mak|run|hold|set up|design|writ|giv|distribut|refin)\w*(?:\s+[\w-]+){0,4})", re.I)
+    r"\bI will\s+)(?:to\s+)?(?P<change>(?!mak\w* (?:sure|certain)\b)(?:introduc|implement|train|teach|educat|deliver|provid|"
+    r"creat|develop|launch|roll\w* out|install|put up|mak|run|hold|set up|design|writ|giv|distribut|refin)\w*"
+    r"(?:\s+[\w-]+){0,4})", re.I)
 
 
 def _misconceptions(r: SmartAnalysis, rest: str) -> list[Misconception]:
