@@ -215,6 +215,19 @@ def test_an_audit_period_is_no_deadline() -> None:
                           "X-rays. Our aim was to cut unnecessary investigations in these infants.")
     assert a.time_frame is None
 
+@pytest.mark.parametrize("aim, direction, measure", [
+    ("The team decided to standardise lower leg wound care and cut inappropriate home visits.", "decrease",
+     "inappropriate home visits"),
+    ("Our aim was to improve patient care by cutting unnecessary investigations in these infants.", "decrease",
+     "unnecessary investigations"),
+])
+def test_direction_comes_from_the_verb_that_governs_the_measure(aim: str, direction: str, measure: str) -> None:
+    """Is the measure the phrase a later verb governs ("... and cut X", "improve care by cutting X"), and the
+    direction that verb's, not an adjective ("lower leg") or a topic verb before it?"""
+    a = analyse_smart_aim(aim)
+    assert a.direction == direction and a.spans["direction"].lower().startswith("cut")
+    assert a.measure is not None and a.measure.startswith(measure)
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

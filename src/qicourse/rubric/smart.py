@@ -457,11 +457,11 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     _find_direction(aim, result)
     _find_measure(aim, result)
     if before and (result.measure is None or _ANAPHOR.search(aim)):  # "... increase this to 75%"
-        _find_measure(before, result)
+        _find_measure(before, result, in_aim=False)
     if result.measure is None and result.baseline is not None:
         for s in sentences(rest):  # "Currently 60% of admissions have a VTE assessment."
             if result.baseline.text in s:
-                _find_measure(s, result)
+                _find_measure(s, result, in_aim=False)
                 break
     _find_time(aim, rest, result)
     _find_setting(aim, rest, result)
@@ -717,17 +717,29 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
         r.spans["target"] = m.group(0).strip()
 
 
+def _not_intent(aim: str, m: re.Match[str], r: SmartAnalysis) -> bool:
+    """Is this direction word no verb of the intended change (a comparator, or a change that describes the problem)?"""
+    word = m.group(0)
+    # "less than"/"more than" as comparators, and "fewer than", are not verbs of change
+    if re.fullmatch(r"less|more|fewer", word, re.I) and re.match(r"\s+than\b", aim[m.end():], re.I):
+        return True
+    if re.fullmatch(r"(?i)prevent\w*", word) and r.target is None:
+        return True
+    # "delays have increased", "rates were falling": the problem, not the intent
+    return bool(re.search(r"(?i)\b(?:has|have|had|was|were|is|are)(?:\s+been)?\s+(?:\w+\s+)?$",
+                          aim[max(0, m.start() - 25):m.start()]) and re.search(r"(?i)(?:ed|ing)$", word))
+
+
+def _set_direction(m: re.Match[str], r: SmartAnalysis) -> None:
+    r.direction = "increase" if m.group("inc") else "decrease" if m.group("dec") else "maintain"
+    r.spans["direction"] = m.group(0)
+
+
 def _find_direction(aim: str, r: SmartAnalysis) -> None:
     for m in _DIRECTION.finditer(aim):
         word = m.group(0)
-        # "less than"/"more than" as comparators, and "fewer than", are not verbs of change
-        if re.fullmatch(r"less|more|fewer", word, re.I) and re.match(r"\s+than\b", aim[m.end():], re.I):
+        if _not_intent(aim, m, r):
             continue
-        if re.fullmatch(r"(?i)prevent\w*", word) and r.target is None:
-            continue
-        if re.search(r"(?i)\b(?:has|have|had|was|were|is|are)(?:\s+been)?\s+(?:\w+\s+)?$", aim[max(0, m.start() - 25):m.start()]) \
-                and re.search(r"(?i)(?:ed|ing)$", word):
-            continue  # "delays have increased", "rates were falling": the problem, not the intent
         r.direction = "increase" if m.group("inc") else "decrease" if m.group("dec") else "maintain"
         r.spans["direction"] = word
         return
@@ -756,11 +768,18 @@ def _noun_phrase_core(c: str) -> str:
     return _NP_END.split(f"{c} ", maxsplit=1)[0].strip()
 
 
-def _find_measure(aim: str, r: SmartAnalysis) -> None:
+def _find_measure(aim: str, r: SmartAnalysis, in_aim: bool = True) -> None:
+    """The measure in `aim`; when `in_aim`, the verb that governs it also gives the direction."""
     candidates: list[tuple[str, bool]] = []
-    verb = re.compile(rf"\b(?:{_INC}|{_DEC}|{_MAINT}|improv\w*)\b\s+(?P<m>.+?){_STOP}", re.I)
-    for m in verb.finditer(aim):
+    verb = re.compile(rf"\b(?P<v>{_INC}|{_DEC}|{_MAINT}|improv\w*)\b\s+(?P<m>.+?){_STOP}", re.I)
+    # every verb of change with the phrase it governs, overlapping: in "improve patient care by cutting unnecessary
+    # investigations" both "improve" and "cutting" govern a phrase
+    governing: dict[str, int] = {}
+    pos = 0
+    while (m := verb.search(aim, pos)) is not None:
         candidates.append((m.group("m"), True))
+        governing.setdefault(m.group("m"), m.start("v"))
+        pos = m.start("m")
     for m in re.finditer(rf"(?:%|per ?cent|percent)\s+of\s+(?P<m>[^.;]+?){_STOP}", aim, re.I):
         candidates.append(("% of " + m.group("m"), False))
     for m in re.finditer(r"\b(?:the\s+)?(?:percentage|proportion|number|rate|median|mean|average)\s+"
@@ -784,8 +803,8 @@ def _find_measure(aim: str, r: SmartAnalysis) -> None:
                                                  aim, re.I)}
     candidates += [(q, False) for q in sorted(quantities)]
     has_number = r.target is not None or r.baseline is not None
-    for c, from_verb in candidates:
-        c = re.sub(r"^(?:the|our|my)\s+", "", c.strip(), flags=re.I)
+    for raw, from_verb in candidates:
+        c = re.sub(r"^(?:the|our|my)\s+", "", raw.strip(), flags=re.I)
         c = re.sub(r"^(?:by|of|in)\s+", "", c, flags=re.I)
         if not c or len(c) > 200:
             continue
@@ -800,6 +819,11 @@ def _find_measure(aim: str, r: SmartAnalysis) -> None:
                 c = f"{c} ({unit})"
             r.measure = c
             r.spans["measure"] = c
+            if from_verb and in_aim:  # the direction is that of the verb governing the measure ("lower leg wound care and cut X")
+                start = governing.get(raw)
+                dm = _DIRECTION.match(aim, start) if start is not None else None
+                if dm is not None and not _not_intent(aim, dm, r):
+                    _set_direction(dm, r)
             return
 
 
