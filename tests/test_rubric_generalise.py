@@ -228,6 +228,30 @@ def test_direction_comes_from_the_verb_that_governs_the_measure(aim: str, direct
     assert a.direction == direction and a.spans["direction"].lower().startswith("cut")
     assert a.measure is not None and a.measure.startswith(measure)
 
+@pytest.mark.parametrize("text", [
+    "Patients with leg wounds account for more than half of the 1,900 home visits our nursing team makes each month. "
+    "The team decided to standardise wound care and cut inappropriate home visits.",
+    "Many visits seem unnecessary, and 1,900 are made each month. The service sought to cut inappropriate home visits.",
+])
+def test_decided_and_sought_to_mark_the_aim_sentence(text: str) -> None:
+    """Is a sentence saying what a team "decided to" or "sought to" do read as the aim, not the finding before it?"""
+    a = analyse_smart_aim(text)
+    assert "cut inappropriate home visits" in a.aim_text and a.measure == "inappropriate home visits"
+
+
+@pytest.mark.parametrize("aim", [
+    "The purpose of this project was to have the triage nurse screen every adult arriving at the department.",
+    "Aim: to evaluate what a quality improvement programme did to missed appointment rates in our practice.",
+])
+def test_a_task_or_an_evaluation_is_not_a_result(aim: str) -> None:
+    """Are "to have the triage nurse screen ..." (a task) and "to evaluate ..." (a study) solutions, not results?"""
+    assert "solution_in_disguise" in {m.code for m in analyse_smart_aim(aim).misconceptions}
+
+
+def test_both_hospital_sites_is_too_big() -> None:
+    """Is "across both hospital sites" two hospitals, too big for one project?"""
+    assert analyse_smart_aim("A 10% reduction in readmissions within 30 days across both hospital sites.").too_big
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

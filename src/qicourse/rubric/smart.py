@@ -137,8 +137,8 @@ _TOO_BIG = re.compile(
     r"undergoing|having|born|discharged))|(?:from|by|of) the (?:whole\s+)?trust\b"
     # several hospitals or trusts, or more wards, units, homes or practices than one service runs (the corpus
     # labels: "the 3 older adult wards" and "six wards of one service" are manageable, "8 care homes" is not)
-    r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[2-9]|\d{2,})\s+(?:[\w'-]+\s+){0,3}?"
-    r"(?:hospitals|trusts|health boards|health systems|systems|regions|counties|ICBs)\b"
+    r"|\b(?:two|both|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[2-9]|\d{2,})\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:hospitals|trusts|health boards|health systems|systems|regions|counties|ICBs|sites)\b"
     r"|\b(?:seven|eight|nine|ten|eleven|twelve|[7-9]|\d{2,})\s+(?:[\w'-]+\s+){0,3}?(?:wards|units|departments|"
     r"practices|surgeries|care homes|homes|clinics|sites|services|centres|centers|teams))",
     re.I,
@@ -365,6 +365,7 @@ def _unit(u: str | None) -> str | None:
 
 #: words that say a sentence states the intent: "Our aim is ...", "The goal was to ...", "We will ...", "Purpose: to ..."
 _AIM_CUE = re.compile(r"\b(?:aim(?:s|ed|ing)?|goals?|objectives?|purpose|set out to|we will|I will|we want|we intend|"
+                      r"decided to|sought to|seeks? to|hoped to|hopes? to|intended to|was designed to|were tasked with|"
                       r"we plan|target (?:was|is|of)|desired state|specifically|ensure that|trying to achieve)\b|"
                       r"^\W*(?:to|ensure)\s+[a-z]", re.I)
 #: a finding about the present (the baseline or the problem), not the intent: "Only 22% of charts were ...",
@@ -920,9 +921,12 @@ _ACTIVITY = re.compile(r"\b(?:stickers|posters|leaflets|forms|proformas|emails|l
                        r"\b(?:teaching|training|education) sessions\b", re.I)
 #: an aim whose main verb is a change to make: "The target was to make calls to 80% ...", "To introduce ... and train ..."
 _LEADS_WITH_CHANGE = re.compile(
-    r"(?:^\W*(?:aim\s*:\s*)?|\b(?:aims?|aimed|goal|target|objective|purpose)\s+(?:is|was|will be)?\s*|\bwe will\s+|\bwe aim\s+|"
+    r"(?:^\W*(?:aim\s*:\s*)?|\b(?:aims?|aimed|goal|target|objective|purpose)"
+    r"(?:\s+of\s+(?:this|the|our)\s+(?:[\w-]+\s+){0,3}?[\w-]+)?\s+(?:is|was|will be)?\s*|\bwe will\s+|\bwe aim\s+|"
     r"\bI will\s+)(?:to\s+)?(?P<change>(?!mak\w* (?:sure|certain)\b)(?:introduc|implement|train|teach|educat|deliver|provid|"
-    r"creat|develop|launch|roll\w* out|install|put up|mak|run|hold|set up|design|writ|giv|distribut|refin)\w*"
+    r"creat|develop|launch|roll\w* out|install|put up|mak|run|hold|set up|design|writ|giv|distribut|refin|evaluat|"
+    # "to have the triage nurse screen every adult": a task given to someone, not a result
+    r"ha(?:ve|ving) (?:the|our|a|an|all|every) [\w-]+)\w*"
     r"(?:\s+[\w-]+){0,4})", re.I)
 
 
