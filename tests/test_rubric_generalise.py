@@ -252,6 +252,25 @@ def test_both_hospital_sites_is_too_big() -> None:
     """Is "across both hospital sites" two hospitals, too big for one project?"""
     assert analyse_smart_aim("A 10% reduction in readmissions within 30 days across both hospital sites.").too_big
 
+@pytest.mark.parametrize("text, measure", [
+    ("Objective: to test whether a new approach could reduce antipsychotic prescribing in 2 care homes, using the "
+     "proportion of residents given an antipsychotic without psychosis as the main measure.",
+     "the proportion of residents given an antipsychotic without psychosis"),
+    ("We aim to speed up sepsis care on AMU. The primary outcome measure will be the median time to antibiotics.",
+     "the median time to antibiotics"),
+])
+def test_a_measure_named_as_the_main_measure_is_the_measure(text: str, measure: str) -> None:
+    """When the text names its main or primary measure, is that (countable) phrase the measure?"""
+    a = analyse_smart_aim(text)
+    assert a.measure == measure
+
+
+def test_a_percentage_goal_names_its_measure() -> None:
+    """Is "to reach the national 90% influenza vaccination goal" a measure of vaccination, countable as a share?"""
+    from qicourse.rubric.smart import measure_countable
+    a = analyse_smart_aim("The objective was to reach the national 90% influenza vaccination goal among our staff.")
+    assert a.measure is not None and "influenza vaccination" in a.measure and measure_countable(a)
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

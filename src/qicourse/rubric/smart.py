@@ -464,6 +464,11 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
             if result.baseline.text in s:
                 _find_measure(s, result, in_aim=False)
                 break
+    named = _NAMED_MEASURE.search(rest)
+    named_text = (named.group("m") or named.group("m2")).strip() if named else ""
+    if _QUANT.search(named_text):  # "using the proportion of residents ... as the main measure"
+        result.measure = named_text
+        result.spans["measure"] = result.measure
     _find_time(aim, rest, result)
     _find_setting(aim, rest, result)
     if result.population is None and before:  # the place named in the sentence before the aim
@@ -487,8 +492,17 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     return result
 
 
+#: a measure the text names as such: "using the proportion of residents given X as the main measure", "the primary
+#: outcome measure was the median time to antibiotics"
+_NAMED_MEASURE = re.compile(
+    r"\b(?:using|with|taking)\s+(?P<m>(?:the|a|an)\s+[^.;]{3,150}?)\s+as\s+(?:the|our|its|a)\s+(?:main|primary|principal|"
+    r"key|outcome|chief)\s+(?:outcome\s+)?measure\b"
+    r"|\b(?:the|our)\s+(?:main|primary|principal|key|chief)\s+(?:outcome\s+)?measure\s+(?:is|was|will be)\s+"
+    r"(?P<m2>[^.;]{3,150}?)(?=[.;]|$)", re.I)
+
+
 # a bare "number of falls" is a count without a denominator or period: not yet countable as a measure
-_QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|time|median|mean|average|minutes|hours|"
+_QUANT = re.compile(r"\b(?:percentages?|proportions?|per ?cent|rates?|times?|median|mean|average|minutes|hours|"
                     r"days|ratio|incidence|prevalence|compliance|adherence|uptake|coverage|length of (?:hospital )?stay|"
                     r"turnaround|how long|how often)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|"
                     r"month|year)\b|\b(?:daily|weekly|monthly|a day|a week|a month)\b", re.I)
@@ -800,6 +814,10 @@ def _find_measure(aim: str, r: SmartAnalysis, in_aim: bool = True) -> None:
                          r"prevalence|incidence|coverage|turnaround|waiting times?|intervals?)\b", aim, re.I):
         candidates.append((m.group(0), False))
     # a quantity asked as a question: "how long children ... wait for analgesia", "how often patients miss doses"
+    # a level named with its goal: "to reach the national 90% influenza vaccination goal" (the measure is vaccination)
+    for m in re.finditer(rf"{_NUM}\s?%\s+(?P<m>(?:[\w-]+\s+){{0,3}}?[\w-]+)\s+(?:goal|target|standard|benchmark)\b",
+                         aim, re.I):
+        candidates.append(("% " + m.group("m"), False))
     quantities = {m.group(0) for m in re.finditer(rf"\bhow (?:long|often|quickly|soon|many|much|reliably)\s+[^,.;]+?{_STOP}",
                                                  aim, re.I)}
     candidates += [(q, False) for q in sorted(quantities)]
