@@ -271,6 +271,12 @@ def test_a_percentage_goal_names_its_measure() -> None:
     a = analyse_smart_aim("The objective was to reach the national 90% influenza vaccination goal among our staff.")
     assert a.measure is not None and "influenza vaccination" in a.measure and measure_countable(a)
 
+def test_a_question_is_answered_by_the_sentence_after_it() -> None:
+    """When the aim sentence is a prompt ("What does the project aim to achieve?"), is the answer after it read?"""
+    a = analyse_smart_aim("Letters wait 1.6 days before they are typed. What does the project aim to achieve? Patients "
+                          "will receive accurate clinic letters more quickly.")
+    assert "more quickly" in a.aim_text and a.direction == "decrease"
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

@@ -421,7 +421,8 @@ def _pick_aim(plain: str) -> tuple[str, str]:
         findings = [c for c in clauses if c not in intent]
         if intent and findings:
             aim, before = " ".join(intent), findings[-1]
-    if i + 1 < len(sents) and _CONTINUES.search(sents[i + 1]):
+    if i + 1 < len(sents) and (_CONTINUES.search(sents[i + 1]) or aim.rstrip().endswith("?")):
+        # a question is a prompt ("What are we trying to accomplish?"): the sentence after it answers it
         aim = f"{aim} {sents[i + 1]}"
     return aim, before
 
