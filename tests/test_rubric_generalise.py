@@ -277,6 +277,15 @@ def test_a_question_is_answered_by_the_sentence_after_it() -> None:
                           "will receive accurate clinic letters more quickly.")
     assert "more quickly" in a.aim_text and a.direction == "decrease"
 
+@pytest.mark.parametrize("aim", [
+    "To develop and launch a new falls e-learning module for ward staff by June 2026.",
+    "Patients will wait less than 2 hours in the emergency department.",
+])
+def test_ward_staff_is_no_setting_and_less_than_no_verb_of_change(aim: str) -> None:
+    """Are "ward staff" (people, not a place) no setting and "less than 2 hours" (a comparator) no measure phrase?"""
+    a = analyse_smart_aim(aim)
+    assert "ward" not in (a.population or "") and not (a.measure or "").startswith("than")
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

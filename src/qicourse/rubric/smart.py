@@ -85,7 +85,7 @@ _PLACE = (r"(?:wards?|units?|departments?|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|NICU|PI
           r"surgery|surgeries|clinics?|theatres?|sites?|bays?|firm|services?|emergency department|resus|"
           r"resuscitation room|care homes?|homes|centres?|centers?|village|specialties|community teams?|hospices?|"
           r"laborator(?:y|ies)|labs?|pharmac(?:y|ies)|dispensar(?:y|ies)|suites?|hubs?|caseloads?|prisons?|schools?|"
-          r"network|PCN|ward rounds?|pathways?|lists?)")
+          r"network|PCN|ward rounds?|pathways?|lists?|lounges?)")
 #: a word inside a noun phrase (not a preposition that starts another phrase)
 _NOT_PREP = r"(?!(?:on|in|at|of|for|to|from|by|with|per|and|or)\b)"
 #: words that qualify a patient group as the people a setting is about: "patients admitted with", "children seen at"
@@ -157,7 +157,7 @@ _SETTING = re.compile(
     r"\b(?:(?:on|in|at|across|within|throughout|for)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|one\s+)?"
     rf"|(?:to|from|of)\s+(?:the|our|my|all|a|one|each|both|{_ANYNUM})\s+)"
     r"(?:(?:[\w&'-]+)\s+){0,4}?"
-    + _PLACE + r"\b(?!\s+stays?\b)(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
+    + _PLACE + r"\b(?!\s+(?:stays?|staff|nurses|managers?|clerks?|teams?)\b)(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
     r"|\bward\s+(?-i:(?:\d+[A-Z]?|[A-Z]\b|[A-Z][a-z]+\b))"
     r"|\b(?:our|my|this)\s+(?:[\w'-]+\s+){0,3}?(?:wards?|units?|departments?|clinics?|NICU|theatres?)(?:'s)?\b"
     # "our district nursing team", "my community mental health service" (not the QI or project team)
@@ -167,7 +167,7 @@ _SETTING = re.compile(
     # haematology laboratory aims to ..." (not the QI team)
     r"|\b(?:the|our|my|this)\s+(?!(?:QI|quality|improvement|project|research|audit|study|steering)\b)(?:[\w'-]+\s+){0,3}?"
     r"(?:teams?|" + _PLACE + r")\b(?=\s+(?:aim|aims|aimed|set|sets|will|wants?|wanted|intends?|intended|planned|plans)\b)"
-    r"|\b(?:[A-Z][a-z]+\s+)?ward\b(?=\s|,|\.|$)"
+    r"|\b(?:[A-Z][a-z]+\s+)?ward\b(?!\s+(?:staff|nurses|managers?|clerks?|rounds?)\b)(?=\s|,|\.|$)"
     # a patient group qualified by who they are: "for patients admitted with ...", "in women booked at ..."
     r"|(?<!percentage )(?<!proportion )(?<!number )(?<!share )(?<!rate )(?<!% )\b(?:for|in|among|amongst|of)\s+"
     r"(?:all\s+|our\s+)?(?:[\w'-]+\s+){0,2}?" + _GROUP + r"\s+"
@@ -793,7 +793,8 @@ def _find_measure(aim: str, r: SmartAnalysis, in_aim: bool = True) -> None:
     governing: dict[str, int] = {}
     pos = 0
     while (m := verb.search(aim, pos)) is not None:
-        candidates.append((m.group("m"), True))
+        if not re.match(r"(?i)(?:less|more|fewer)$", m.group("v")) or not re.match(r"(?i)than\b", m.group("m")):
+            candidates.append((m.group("m"), True))  # "less than 2 hours" is a comparator, not a verb of change
         governing.setdefault(m.group("m"), m.start("v"))
         pos = m.start("m")
     for m in re.finditer(rf"(?:%|per ?cent|percent)\s+of\s+(?P<m>[^.;]+?){_STOP}", aim, re.I):
