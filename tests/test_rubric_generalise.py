@@ -286,6 +286,18 @@ def test_ward_staff_is_no_setting_and_less_than_no_verb_of_change(aim: str) -> N
     a = analyse_smart_aim(aim)
     assert "ward" not in (a.population or "") and not (a.measure or "").startswith("than")
 
+@pytest.mark.parametrize("aim, group", [
+    ("Practice teams will test changes so that 90% of children seen at their 2-year reviews are screened by June 2027.",
+     "children seen at their 2-year reviews"),
+    ("We aim for 80% of women booked at the antenatal clinic to be offered CO testing by June 2027.",
+     "antenatal clinic"),
+])
+def test_a_group_defined_by_where_it_is_seen_is_a_setting(aim: str, group: str) -> None:
+    """Is a patient group defined by where it is seen ("children seen at their reviews") a setting, even inside the
+    measure?"""
+    a = analyse_smart_aim(aim)
+    assert a.population is not None and group in a.population, a.spans
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)
