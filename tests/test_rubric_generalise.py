@@ -298,6 +298,18 @@ def test_a_group_defined_by_where_it_is_seen_is_a_setting(aim: str, group: str) 
     a = analyse_smart_aim(aim)
     assert a.population is not None and group in a.population, a.spans
 
+@pytest.mark.parametrize("text, value", [
+    ("Objectives: to improve how long children in pain at our minor injuries unit wait for analgesia. Giving analgesia "
+     "within 30 minutes of triage was taken as an achievable goal.", 30),
+    ("We aim to raise VTE assessment on Ward 5 by June 2027. Our target is 95%.", 95),
+    ("Contamination has stayed above the national benchmark of 3% for two years. We aim to decrease contamination "
+     "on the unit in 8 months.", None),
+])
+def test_a_goal_set_in_its_own_sentence_is_the_target(text: str, value: float | None) -> None:
+    """Is a goal or target set in a sentence of its own the target, while a benchmark in the problem is not?"""
+    t = analyse_smart_aim(text).target
+    assert (t.value if t else None) == value
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

@@ -459,6 +459,8 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     rest = plain[:20_000]
 
     _find_quantities(aim, rest, result)
+    if result.target is None:
+        _goal_sentence_target(aim, rest, result)
     _find_direction(aim, result)
     _find_measure(aim, result)
     if before and (result.measure is None or _ANAPHOR.search(aim)):  # "... increase this to 75%"
@@ -597,6 +599,29 @@ def _find_quantities(aim: str, rest: str, r: SmartAnalysis) -> None:
                 break
     if r.baseline is None and len(rest) <= 2000:
         _finding_baseline(aim, rest, r)
+
+
+#: a sentence that sets the goal apart from the aim: "Giving analgesia within 30 minutes of triage was taken as an
+#: achievable goal", "Our target is 95%"
+_GOAL_SENTENCE = re.compile(r"\b(?:was|were|is|are|has been)\s+(?:taken|set|chosen|agreed|adopted)\s+as\s+(?:an?|the|our)\s+"
+                            r"(?:[\w-]+\s+)?(?:goal|target)\b|\b(?:our|the)\s+(?:goal|target)\s+(?:is|was|will be)\b", re.I)
+
+
+def _goal_sentence_target(aim: str, rest: str, r: SmartAnalysis) -> None:
+    """A target set in its own sentence next to the aim: a level (95%) or a time to meet (within 30 minutes)."""
+    if len(rest) > 2000:
+        return
+    for sent in sentences(rest):
+        if sent in aim or not _GOAL_SENTENCE.search(sent):
+            continue
+        _find_target(sent, r)
+        if r.target is None:
+            m = re.search(rf"\bwithin\s+(?P<t>{_ANYNUM})\s+(?P<tu>minutes?|hours?|days?)\b[^.;,]*", sent, re.I)
+            if m:
+                r.target = Target(float(_to_number(m.group("t")) or 0), _unit(m.group("tu")), m.group(0).strip(),
+                                  comparator="within")
+                r.spans["target"] = r.target.text
+        return
 
 
 #: where the measure is now, stated as a finding in another sentence: "An audit found 27% ...", "... had an
