@@ -310,6 +310,15 @@ def test_a_goal_set_in_its_own_sentence_is_the_target(text: str, value: float | 
     t = analyse_smart_aim(text).target
     assert (t.value if t else None) == value
 
+def test_care_for_everyone_from_none_is_a_measured_increase() -> None:
+    """From "did not happen at all" to "screen every child aged ...": is there a baseline of 0, a target of all, the
+    share of children screened as the measure, and an increase?"""
+    a = analyse_smart_aim("Developmental screening did not happen at all at our rural health centre. Over a six-week "
+                          "initiative we aimed to screen every child aged 2 to 36 months attending a well-child visit.")
+    assert a.baseline is not None and a.baseline.value == 0 and a.target is not None and a.target.value == 100
+    assert a.measure is not None and a.measure.startswith("screen every child") and a.direction == "increase"
+    assert a.population is not None and not a.population.startswith("at all")
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

@@ -154,7 +154,8 @@ _LATER_OR_NOT = re.compile(r"\b(?:not(?: yet| just| now)?|rather than|instead of
 _SETTING = re.compile(
     # a prepositional phrase whose head noun is a place; "to", "from" and "of" only before a determiner or a number
     # ("admissions to the ward", "residents of four care homes"), not "to cut hospital admissions"
-    r"\b(?:(?:on|in|at|across|within|throughout|for)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|one\s+)?"
+    r"\b(?:(?!at\s+all\s+(?:at|in|on)\b)(?:on|in|at|across|within|throughout|for)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|"
+    r"one\s+)?"
     rf"|(?:to|from|of)\s+(?:the|our|my|all|a|one|each|both|{_ANYNUM})\s+)"
     r"(?:(?:[\w&'-]+)\s+){0,4}?"
     + _PLACE + r"\b(?!\s+(?:stays?|staff|nurses|managers?|clerks?|teams?)\b)(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
@@ -465,6 +466,11 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     _find_measure(aim, result)
     if before and (result.measure is None or _ANAPHOR.search(aim)):  # "... increase this to 75%"
         _find_measure(before, result, in_aim=False)
+    every = _EVERY.search(aim)
+    if result.measure is None and every and result.target is not None and result.target.text == every.group(0):
+        # "to screen every child aged 2 to 36 months ...": the share of that group given that care
+        result.measure = every.group("care").strip()
+        result.spans["measure"] = result.measure
     if result.measure is None and result.baseline is not None:
         for s in sentences(rest):  # "Currently 60% of admissions have a VTE assessment."
             if result.baseline.text in s:
@@ -645,13 +651,17 @@ def _finding_baseline(aim: str, rest: str, r: SmartAnalysis) -> None:
     clauses = [(c, len(x.split(";")) > 1 and c not in aim and _AIM_CUE.search(x) is not None)
                for x in sentences(rest) for c in x.split(";")]
     for sent, beside_aim in clauses:
-        if sent in aim or not (beside_aim or _FINDING.search(sent)):
+        if sent in aim:
             continue
-        none = re.search(rf"\bnone of (?:the|our)\s+{_ANYNUM}\b", sent, re.I)
-        if none:  # "none of the 140 people ... had a complete assessment": a baseline of zero
+        none = re.search(rf"\bnone of (?:the|our)\s+{_ANYNUM}\b|\b(?:did not|didn't|does not|doesn't)\s+happen\s+at\s+all\b|"
+                         r"\b(?:was|were)\s+(?:not\s+(?:done|offered|recorded|given)\s+at\s+all|never\s+(?:done|offered|"
+                         r"recorded|given))\b", sent, re.I)
+        if none:  # "none of the 140 people had ...", "screening did not happen at all": a baseline of zero
             r.baseline = Quantity(0.0, "%", none.group(0))
             r.spans["baseline"] = none.group(0)
             return
+        if not (beside_aim or _FINDING.search(sent)):
+            continue
         for p in _FINDING_BASELINE:
             m = p.search(sent)
             if m and _to_number(m.group("b")) is not None and not _is_time_number(sent, m.end("b")):
@@ -670,6 +680,12 @@ def _is_time_number(s: str, end: int) -> bool:
 #: rate at baseline was"
 _FINDING_CLAUSE = re.compile(r"(?:\b(?:which|that|where)\b[^,;()]*\b(?:was|were|is|are|stood|averaged)\b|\bbaseline\b)"
                              r"[^,;()]*$", re.I)
+
+
+#: a verb of care acting on everyone in a group: "to screen every child aged 2 to 36 months attending ..."
+_EVERY = re.compile(r"\bto\s+(?P<care>(?!(?:make|ensure|get|see|help|improve)\b)[a-z]+\s+(?:every|all)\s+(?:eligible\s+)?"
+                    + _GROUP.replace("(?:", "(?:child|patient|adult|mother|woman|baby|infant|resident|person|", 1)
+                    + r"\b(?:[^,.;]{0,80}?(?=[,.;]|$))?)", re.I)
 
 
 def _find_target(aim: str, r: SmartAnalysis) -> None:
@@ -729,9 +745,7 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
     # everyone in the group is a level of 100% when a verb of care acts on them: "to screen every child aged ...",
     # "to offer every patient on the caseload ..." (not a wish, "to make sure every patient gets ...", nor a setting,
     # "for all patients on Ward 3")
-    m = re.search(r"\bto\s+(?!(?:make|ensure|get|see|help|improve)\b)[a-z]+\s+(?:every|all)\s+(?:eligible\s+)?"
-                  + _GROUP.replace("(?:", "(?:child|patient|adult|mother|woman|baby|infant|resident|person|", 1) + r"\b",
-                  aim, re.I)
+    m = _EVERY.search(aim)
     if m:
         r.target = Target(100.0, "%", m.group(0), kind="absolute")
         r.spans["target"] = m.group(0)
