@@ -319,6 +319,27 @@ def test_care_for_everyone_from_none_is_a_measured_increase() -> None:
     assert a.measure is not None and a.measure.startswith("screen every child") and a.direction == "increase"
     assert a.population is not None and not a.population.startswith("at all")
 
+def test_handing_everyone_a_leaflet_is_a_solution_not_a_target_of_all() -> None:
+    """Is "to give all patients on Ward 9 a discharge leaflet" a change to make, with no target of 100%?"""
+    a = analyse_smart_aim("We aim to give all patients on Ward 9 a discharge leaflet by May 2027.")
+    assert a.target is None and "solution_in_disguise" in {m.code for m in a.misconceptions}
+
+
+def test_a_bare_number_after_up_from_is_no_measure() -> None:
+    """Is "up from 35%" (a baseline) not read as the measure "35%"?"""
+    a = analyse_smart_aim("The goal is to ensure all children admitted with asthma get an inhaler check, up from 35%, "
+                          "by March 2027.")
+    assert a.measure != "35%" and a.baseline is not None and a.baseline.value == 35
+
+
+def test_weeks_are_the_units_of_a_waiting_time() -> None:
+    """In "cut the time from referral to appointment from 14 weeks to 6 weeks within a year", are 14 and 6 weeks the
+    baseline and target, and "within a year" the time frame?"""
+    a = analyse_smart_aim("Our objective is to cut the time from referral to first appointment in the memory clinic "
+                          "from 14 weeks to 6 weeks within a year.")
+    assert a.baseline is not None and a.baseline.value == 14 and a.target is not None and a.target.value == 6
+    assert a.time_frame is not None and a.time_frame.text == "within a year"
+
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_rubric", ROOT / "benchmarks" / "bench_rubric.py")
     mod = importlib.util.module_from_spec(spec)

@@ -112,7 +112,7 @@ _STOP = (
 _SOLUTION = re.compile(
     r"\b(?:introduc\w*|implement\w*|creat\w*|develop\w*|design\w*|launch\w*|roll(?:ing|ed)? out|"
     r"set(?:ting)? up|establish\w*|deliver\w*|provid\w*|produc\w*|put(?:ting)? up|display\w*|install\w*|"
-    r"start(?:ing)? using|adopt\w*|teach\w*|educat\w*|run(?:ning)?|mak\w* (?:a|an)|writ\w*|us(?:e|ing))\b"
+    r"start(?:ing)? using|adopt\w*|teach\w*|educat\w*|run(?:ning)?|mak\w* (?:a|an)|writ\w*|us(?:e|ing)|giv(?:e|es|ing))\b"
     r"[^.;]{0,80}?\b(?:proformas?|checklists?|stickers?|posters?|bundles?|app|apps|e-?learning|"
     r"teaching(?: sessions?)?|training(?: sessions?)?|education(?:al)?(?: sessions?)?|sessions?|leaflets?|"
     r"stamps?|templates?|pathways?|protocols?|guidelines?|tools?|grab bags?|huddles?|alerts?|prompts?|"
@@ -227,6 +227,7 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         rf"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|following)\s+(?:{_ANYNUM}\s*(?:-|\s)?)?"
         rf"(?:days?|weeks?|months?|years?|fortnight|quarter)\b", re.I)),
     ("duration", re.compile(r"\b(?:by|at)\s+(?:the\s+end\s+of\s+)?week\s+\d{1,2}\b", re.I)),
+    ("duration", re.compile(r"\b(?:within|in|over)\s+(?:a|one)\s+(?:single\s+)?(?:year|month|fortnight)\b", re.I)),
     ("event", re.compile(
         r"\b(?:by|before|until|at|within)\s+(?:the\s+)?(?:end|close|finish)\s+of\s+(?:the\s+|my\s+|our\s+|this\s+|"
         r"the\s+current\s+)?(?:[\w-]+[ -])?(?:[\w-]+[ -])?(?:rotation|placement|attachment|post|foundation year|"
@@ -467,7 +468,8 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     if before and (result.measure is None or _ANAPHOR.search(aim)):  # "... increase this to 75%"
         _find_measure(before, result, in_aim=False)
     every = _EVERY.search(aim)
-    if result.measure is None and every and result.target is not None and result.target.text == every.group(0):
+    if result.measure is None and every and result.target is not None and result.target.text == every.group(0) \
+            and not _SOLUTION.search(every.group(0)):
         # "to screen every child aged 2 to 36 months ...": the share of that group given that care
         result.measure = every.group("care").strip()
         result.spans["measure"] = result.measure
@@ -577,7 +579,10 @@ def _find_quantities(aim: str, rest: str, r: SmartAnalysis) -> None:
     if m:
         b, t = _to_number(m.group("b")), _to_number(m.group("t"))
         bu, tu = _unit(m.group("bu")), _unit(m.group("tu"))
-        if b is not None and t is not None and not _is_time_number(aim, m.end("t")):
+        # "cut the time from referral to appointment from 14 weeks to 6 weeks": weeks are the measure's units
+        time_measure = re.search(r"\b(?:time|times|wait\w*|delay\w*|interval|length of (?:hospital )?stay|turnaround)\b",
+                                 aim[:m.start()], re.I)
+        if b is not None and t is not None and (time_measure or not _is_time_number(aim, m.end("t"))):
             r.baseline = Quantity(b, bu or tu, m.group(0))
             r.target = Target(t, tu or bu, m.group(0), kind="absolute",
                               comparator=(m.group("cmp") or "").strip() or None)
@@ -746,7 +751,7 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
     # "to offer every patient on the caseload ..." (not a wish, "to make sure every patient gets ...", nor a setting,
     # "for all patients on Ward 3")
     m = _EVERY.search(aim)
-    if m:
+    if m and not _SOLUTION.search(m.group(0)):  # "to give all patients a leaflet" is a change, not a level
         r.target = Target(100.0, "%", m.group(0), kind="absolute")
         r.spans["target"] = m.group(0)
         return
@@ -869,7 +874,7 @@ def _find_measure(aim: str, r: SmartAnalysis, in_aim: bool = True) -> None:
     for raw, from_verb in candidates:
         c = re.sub(r"^(?:the|our|my)\s+", "", raw.strip(), flags=re.I)
         c = re.sub(r"^(?:by|of|in)\s+", "", c, flags=re.I)
-        if not c or len(c) > 200:
+        if not c or len(c) > 200 or re.fullmatch(r"[\d.,%\s]+", c):
             continue
         # a bare topic after the verb ("reduce falls") is not yet a measure (rubric: level 0 is "only a topic");
         # a noun phrase the verb governs is one when its head is counted, or when the aim puts a number on it
