@@ -5,8 +5,9 @@
     python benchmarks/bench_rubric.py --published DIR [--split dev|heldout]   # also the published corpus
     python benchmarks/bench_rubric.py --published DIR --only-published       # the corpus only (seconds)
 
-`--published DIR` reads the corpus files `DIR/*_<split>.yaml` (default split: dev; the held-out split is
-for whoever did not tune the marker) and prints SMART element agreement per element, SMART verdict
+`--published DIR` reads the corpus files `DIR/*_<split>.yaml` and the later batches of that split
+(`DIR/*_<split>2.yaml`, `*_<split>3.yaml`, ...; default split: dev; the held-out split is for whoever did
+not tune the marker) and prints SMART element agreement per element, SMART verdict
 agreement, report-section recall and precision, QWK per criterion and on the total per rubric, and each
 hand-marked item's distance from the expert's total (adversarial capstones: target within 3 points).
 
@@ -160,9 +161,16 @@ def render(speed: dict, agree: dict[str, dict[str, CalibrationReport]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def corpus_files(directory: Path, split: str) -> list[Path]:
+    """The corpus files of `split`: `*_<split>.yaml` and its later batches `*_<split>2.yaml`, `*_<split>3.yaml`, ...
+    (not another split whose name starts the same way)."""
+    pattern = re.compile(rf"[a-z0-9]+_{re.escape(split)}\d*\.yaml")
+    return sorted(f for f in directory.glob("*.yaml") if pattern.fullmatch(f.name))
+
+
 def published(directory: Path, split: str) -> tuple[str, bool]:
-    """Agreement on the published corpus files `directory/*_<split>.yaml`: the report and whether targets are met."""
-    files = sorted(directory.glob(f"*_{split}.yaml"))
+    """Agreement on the published corpus files of `split` (`corpus_files`): the report and whether targets are met."""
+    files = corpus_files(directory, split)
     if not files:
         raise SystemExit(f"no corpus files matching *_{split}.yaml in {directory}")
     lines = [f"## Published corpus ({split}: {', '.join(f.name for f in files)})", ""]

@@ -51,7 +51,8 @@ _MONTH = r"(?:january|february|march|april|may|june|july|august|september|octobe
 _INC = r"increas\w*|rise in|rais(?:e|es|ed|ing)|boost\w*|doubl\w*|tripl\w*|maximi[sz]\w*|grow\w*|rise|rising|higher|" \
        r"more (?:patients|people|of)|achiev\w* (?:at least|over|above)|up from|improve\w* (?:uptake|compliance|completion)"
 _DEC = r"quicker|faster|sooner|earlier|reduc\w*|bring\w* (?:[\w']+ ){0,3}down|fall in|decreas\w*|lower\w*|cut(?:s|ting)?|halv\w*|minimi[sz]\w*|eliminat\w*|shorten\w*|fewer|less|" \
-       r"drop\w*|fall(?:s|ing)? (?:to|from|by)|declin\w*|down from|bring\w* down|prevent\w*"
+       r"drop\w*|fall(?:s|ing)? (?:to|from|by|below|under)|declin\w*|down from|bring\w* down|prevent\w*|" \
+       r"tak\w* (?:[\w-]+ ){1,3}off|more (?:quickly|rapidly|promptly)|less (?:often|frequently)"
 _MAINT = r"maintain\w*|sustain\w*|keep\w*|remain\w*|hold\w* (?:at|above|below)"
 _DIRECTION = re.compile(rf"\b(?P<inc>{_INC})\b|\b(?P<dec>{_DEC})\b|\b(?P<maint>{_MAINT})\b", re.I)
 _IMPROVE = re.compile(r"\bimprov\w*\b", re.I)
@@ -78,6 +79,22 @@ _OBSERVED = re.compile(
     r"mortality|deaths|attendances?|injur(?:y|ies)|ulcers?|transfusions?|prescribing|"
     r"reconcil\w+|missed \w+|omitted \w+|cancell\w+)\b", re.I)
 
+#: head nouns of a place or service where care is given: a setting is a noun phrase ending in one of these
+#: ("on the 3 older adult wards", "in the pathology laboratory", "across our four diabetes clinics")
+_PLACE = (r"(?:wards?|units?|departments?|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|NICU|PICU|SCBU|hospitals?|trust|practices?|"
+          r"surgery|surgeries|clinics?|theatres?|sites?|bays?|firm|services?|emergency department|resus|"
+          r"resuscitation room|care homes?|homes|centres?|centers?|village|specialties|community teams?|hospices?|"
+          r"laborator(?:y|ies)|labs?|pharmac(?:y|ies)|dispensar(?:y|ies)|suites?|hubs?|caseloads?|prisons?|schools?|"
+          r"network|PCN|ward rounds?|pathways?|lists?|lounges?)")
+#: a word inside a noun phrase (not a preposition that starts another phrase)
+_NOT_PREP = r"(?!(?:on|in|at|of|for|to|from|by|with|per|and|or)\b)"
+#: words that qualify a patient group as the people a setting is about: "patients admitted with", "children seen at"
+_QUALIFIER = (r"who|admitted|aged|presenting|receiving|having|born|attending|discharged|undergoing|seen|treated|"
+              r"referred|registered|booked|taking|prescribed|requiring|needing|living|known|cared|managed|followed")
+#: people a setting may name instead of a place: "among pregnant women", "for residents of four care homes"
+_GROUP = (r"(?:patients|inpatients|outpatients|admissions|adults|people|residents|women|mothers|men|children|babies|"
+          r"infants|families|households|neonates|newborns|adolescents|teenagers|young people|service users|clients|"
+          r"carers|veterans|attendees|users|elders)")
 _STOP = (
     rf"(?=\s+from\s+(?:a\s+|the\s+)?(?:baseline\s+|median\s+|mean\s+|average\s+|current\s+)*(?:of\s+)?{_ANYNUM}"
     rf"|\s+(?:up |down )?to\s+(?:a\s+(?:median|mean|rate)\s+of\s+)?(?:{_CMP}\s+)?{_NUM}"
@@ -86,15 +103,16 @@ _STOP = (
     rf"|\s+(?:within|in|over)\s+{_ANYNUM}\s*(?:-|\s)?(?:weeks?|months?|years?)\b"
     rf"|\s+(?:until|so that|in order|through|via|using|whilst|while|which)\b"
     rf"|\s+before\s+(?:\d|the\s+end|{_MONTH}|I\b|we\b)"
-    rf"|\s+(?:on|in|at|across|throughout)\s+(?:the\s+|our\s+|my\s+|all\s+)?(?:\w+\s+){{0,2}}"
-    rf"(?:ward|wards|unit|department|hospital|trust|ED|A&E|AMU|practice)\b"
+    rf"|\s+(?:on|in|at|across|throughout|within|among|amongst)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|{_ANYNUM}\s+)?"
+    rf"(?:[\w&'-]+\s+){{0,3}}?{_PLACE}\b|\s+(?:among|amongst)\s"
+    rf"|\s+(?:down\s+)?to\s+(?:zero|nil|none)\b"
     rf"|\s*[.,](?=\s|$)|\s*[;:(]|\s+-\s|$)"
 )
 
 _SOLUTION = re.compile(
     r"\b(?:introduc\w*|implement\w*|creat\w*|develop\w*|design\w*|launch\w*|roll(?:ing|ed)? out|"
     r"set(?:ting)? up|establish\w*|deliver\w*|provid\w*|produc\w*|put(?:ting)? up|display\w*|install\w*|"
-    r"start(?:ing)? using|adopt\w*|teach\w*|educat\w*|run(?:ning)?|mak\w* (?:a|an)|writ\w*|us(?:e|ing))\b"
+    r"start(?:ing)? using|adopt\w*|teach\w*|educat\w*|run(?:ning)?|mak\w* (?:a|an)|writ\w*|us(?:e|ing)|giv(?:e|es|ing))\b"
     r"[^.;]{0,80}?\b(?:proformas?|checklists?|stickers?|posters?|bundles?|app|apps|e-?learning|"
     r"teaching(?: sessions?)?|training(?: sessions?)?|education(?:al)?(?: sessions?)?|sessions?|leaflets?|"
     r"stamps?|templates?|pathways?|protocols?|guidelines?|tools?|grab bags?|huddles?|alerts?|prompts?|"
@@ -116,7 +134,13 @@ _TOO_BIG = re.compile(
     r"|(?:at|in|across|within)\s+a\s+(?:[\w-]+\s+){0,3}?(?:hospital|referral centre|referral center|trust|health "
     r"system|health board)\b|across (?:the\s+)?(?:county|region|country|system|borough)\b|all (?:[\w-]+\s+){0,2}"
     r"specialties\b|for all (?:our\s+)?patients\b(?!\s+(?:on|in|at|admitted|with|aged|attending|who|under|over|"
-    r"undergoing|having|born|discharged))|(?:from|by|of) the (?:whole\s+)?trust\b)",
+    r"undergoing|having|born|discharged))|(?:from|by|of) the (?:whole\s+)?trust\b"
+    # several hospitals or trusts, or more wards, units, homes or practices than one service runs (the corpus
+    # labels: "the 3 older adult wards" and "six wards of one service" are manageable, "8 care homes" is not)
+    r"|\b(?:two|both|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[2-9]|\d{2,})\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:hospitals|trusts|health boards|health systems|systems|regions|counties|ICBs|sites)\b"
+    r"|\b(?:seven|eight|nine|ten|eleven|twelve|[7-9]|\d{2,})\s+(?:[\w'-]+\s+){0,3}?(?:wards|units|departments|"
+    r"practices|surgeries|care homes|homes|clinics|sites|services|centres|centers|teams))",
     re.I,
 )
 #: a solution or an audit named just before to set it aside: "not by introducing a checklist", "rather than an audit"
@@ -127,21 +151,43 @@ _SET_ASIDE = re.compile(r"\b(?:not|rather than|instead of|unlike|more than)\s+(?
 _LATER_OR_NOT = re.compile(r"\b(?:not(?: yet| just| now)?|rather than|instead of|(?:then|later|eventually)"
                            r"(?: \w+ing)?|spread\w*(?: it)?|scal\w* (?:it )?up|roll\w* (?:it )?out|extend\w*(?: it)?)"
                            r"\s+(?:(?:to|across|throughout)\s+)?$", re.I)
-_PLACE = (r"(?:wards?|units?|departments?|ED|A&E|AMU|SAU|MAU|ICU|HDU|CCU|NICU|PICU|SCBU|hospitals?|trust|practices?|"
-          r"surgery|surgeries|clinics?|theatres?|sites?|bays?|firm|services?|emergency department|resus|"
-          r"resuscitation room|care homes?|homes|centres?|centers?|village|specialties|community teams?|hospices?)")
 _SETTING = re.compile(
-    r"\b(?:on|in|at|across|within|throughout|for|to|from)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|one\s+)?"
+    # a prepositional phrase whose head noun is a place; "to", "from" and "of" only before a determiner or a number
+    # ("admissions to the ward", "residents of four care homes"), not "to cut hospital admissions"
+    r"\b(?:(?!at\s+all\s+(?:at|in|on)\b)(?:on|in|at|across|within|throughout|for)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|"
+    r"one\s+)?"
+    rf"|(?:to|from|of)\s+(?:the|our|my|all|a|one|each|both|{_ANYNUM})\s+)"
     r"(?:(?:[\w&'-]+)\s+){0,4}?"
-    + _PLACE + r"\b(?!\s+stays?\b)(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
+    + _PLACE + r"\b(?!\s+(?:stays?|staff|nurses|managers?|clerks?|teams?)\b)(?-i:(?:\s+(?:\d+|[A-Z]\b|[A-Z][a-z]+\b))?)"
     r"|\bward\s+(?-i:(?:\d+[A-Z]?|[A-Z]\b|[A-Z][a-z]+\b))"
-    r"|\b(?:our|my|this)\s+(?:[\w-]+\s+){0,3}?(?:wards?|units?|departments?|clinics?|NICU|theatres?)(?:'s)?\b"
-    r"|\b(?:[A-Z][a-z]+\s+)?ward\b(?=\s|,|\.|$)"
-    r"|(?<!percentage )(?<!proportion )(?<!number )(?<!share )(?<!rate )(?<!% )\b(?:for|in|among|amongst|of)\s+(?:all\s+|our\s+)?(?:[\w'-]+\s+){0,2}?(?:patients|inpatients|admissions|adults|"
-    r"people|residents|women|men|children|babies|infants|families|households|neonates)\s+"
-    r"(?:with|admitted|aged|over|who|presenting|on|in|at|under|receiving|having|born|attending|discharged|"
-    r"undergoing)\b[^,.;]{0,60}"
-    r"|(?<!of )\b(?:patients|babies|children|families|adults)\s+(?:who|admitted|born|attending|discharged)\b[^,.;]{0,60}"
+    r"|\b(?:our|my|this)\s+(?:[\w'-]+\s+){0,3}?(?:wards?|units?|departments?|clinics?|NICU|theatres?)(?:'s)?\b"
+    # "our district nursing team", "my community mental health service" (not the QI or project team)
+    r"|\b(?:our|my)\s+(?!(?:QI|quality|improvement|project|research|audit|study|steering)\b)(?:[\w'-]+\s+){1,3}?"
+    r"(?:teams?|services?)\b"
+    # a clinical team, service or place that owns the aim: "the community mental health team aims to ...", "The
+    # haematology laboratory aims to ..." (not the QI team)
+    r"|\b(?:the|our|my|this)\s+(?!(?:QI|quality|improvement|project|research|audit|study|steering)\b)(?:[\w'-]+\s+){0,3}?"
+    r"(?:teams?|" + _PLACE + r")\b(?=\s+(?:aim|aims|aimed|set|sets|will|wants?|wanted|intends?|intended|planned|plans)\b)"
+    r"|\b(?:[A-Z][a-z]+\s+)?ward\b(?!\s+(?:staff|nurses|managers?|clerks?|rounds?)\b)(?=\s|,|\.|$)"
+    # a patient group qualified by who they are: "for patients admitted with ...", "in women booked at ..."
+    r"|(?<!percentage )(?<!proportion )(?<!number )(?<!share )(?<!rate )(?<!% )\b(?:for|in|among|amongst|of)\s+"
+    r"(?:all\s+|our\s+)?(?:[\w'-]+\s+){0,2}?" + _GROUP + r"\s+"
+    r"(?:with|over|on|in|at|under|" + _QUALIFIER + r")\b[^,.;]{0,60}"
+    # "among" always names the group a measure is taken in: "among pregnant women", "amongst older adults"
+    r"|\b(?:among|amongst)\s+(?:all\s+|our\s+|the\s+)?(?:[\w'-]+\s+){0,3}?" + _GROUP + r"\b[^,.;]{0,60}"
+    # a group qualified by where they are seen, even inside the measure: "90% of children seen at their reviews"
+    r"|(?<!of )\b(?:patients|babies|children|families|adults)\s+(?:" + _QUALIFIER + r")\b[^,.;]{0,60}"
+    r"|\b(?:patients|babies|children|families|adults|women|residents)\s+(?:seen|treated|cared for|registered|booked)"
+    r"\s+(?:at|in|on|by)\b[^,.;]{0,60}"
+    # a place named as a proper noun: "the Acute Day Unit", "Ashby Ward"
+    r"|\bthe\s+(?-i:(?:[A-Z][\w'-]*\s+){1,4}(?:Wards?|Units?|Departments?|Clinics?|Centres?|Centers?|Services?|Suites?|"
+    r"Hubs?|Practices?|Surgery|Hospice|Home|Laboratory|Pharmacy))\b"
+    # several places counted: "Twelve hospitals", "40 wards", "our two children's emergency departments"
+    r"|(?<![\d,.])\b" + _ANYNUM + r"\s+(?:" + _NOT_PREP + r"[\w'-]+\s+){0,3}?" + _PLACE + r"\b"
+    # a patient group with two or more modifiers as a subject: "preoperative general surgical patients"
+    r"|\b(?!(?:the|all|our|of|for|every|more|most|many|these|those|eligible|with|and|in|on|at)\b)[a-z][\w-]+\s+"
+    r"(?!(?:the|all|our|of|for|every|more|most|many|these|those|eligible|with|and|in|on|at)\b)[a-z][\w-]+\s+"
+    r"(?:[a-z][\w-]+\s+)?(?:patients|inpatients|outpatients|residents)\b"
     r"|\b(?:for|of)\s+(?:our|all\s+(?:our\s+)?)\s*(?:[\w'-]+\s+)?(?:inpatients|patients|residents)\b"
     r"|\b(?:AMU|SAU|MAU|ICU|HDU|CCU|A&E|ED|NICU|resus)\b",
     re.I,
@@ -163,8 +209,17 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(r"\b(?:by|before|until|no later than)\s+(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d])", re.I)),
     ("date", re.compile(r"\b(?:(?:by|before|until|on)\s+)?20\d{2}-\d{2}-\d{2}\b", re.I)),
     ("date", re.compile(
-        r"\b(?:by|before|until|in|during)\s+(?:the\s+)?(?:end\s+of\s+)?(?:Q[1-4](?:\s+20\d{2})?|"
-        r"quarter\s+[1-4]|(?:spring|summer|autumn|winter)(?:\s+20\d{2})?|20\d{2}(?:/\d{2})?)\b", re.I)),
+        r"\b(?:by|before|until|in|during|throughout|through|across|for)\s+(?:the\s+)?(?:end\s+of\s+)?(?:Q[1-4](?:\s+20\d{2})?|"
+        r"quarter\s+[1-4]|(?:spring|summer|autumn|winter)(?:\s+20\d{2})?|20\d{2}(?:[/-]\d{2})?)\b", re.I)),
+    # a financial or academic year named by its years: "by the end of the 2026/27 financial year", "in FY2027"
+    ("date", re.compile(
+        r"\b(?:by|before|until|in|during|throughout|through|over|across|for)\s+(?:the\s+)?(?:end\s+of\s+)?(?:the\s+)?"
+        r"(?:(?:financial|fiscal|academic)\s+year\s+)?(?:20\d{2}[/-](?:20)?\d{2}|FY\s?(?:20)?\d{2}(?:[/-]\d{2})?)\b",
+        re.I)),
+    # a period written as two month-year ends, bracketed or bare: "(April 2026 to March 2027)", "May-October 2026"
+    ("date", re.compile(rf"\b{_MONTH}\s*,?\s*(?:20\d{{2}}\s*)?(?:to|until|till|-|–)\s*{_MONTH}\s*,?\s*20\d{{2}}\b", re.I)),
+    # "by month 6", "at the end of month 9"
+    ("duration", re.compile(r"\b(?:by|at|within)\s+(?:the\s+end\s+of\s+)?month\s+\d{1,2}\b", re.I)),
     ("duration", re.compile(
         rf"\b(?:within|in|over|during|for|after|following)\s+(?:the\s+)?(?:next|coming|following|first)?\s*(?:an?\s+)?"
         rf"(?:{_ANYNUM})\s*(?:-|\s)?(?:weeks?|months?|years?)\b", re.I)),
@@ -172,6 +227,7 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         rf"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming|following)\s+(?:{_ANYNUM}\s*(?:-|\s)?)?"
         rf"(?:days?|weeks?|months?|years?|fortnight|quarter)\b", re.I)),
     ("duration", re.compile(r"\b(?:by|at)\s+(?:the\s+end\s+of\s+)?week\s+\d{1,2}\b", re.I)),
+    ("duration", re.compile(r"\b(?:within|in|over)\s+(?:a|one)\s+(?:single\s+)?(?:year|month|fortnight)\b", re.I)),
     ("event", re.compile(
         r"\b(?:by|before|until|at|within)\s+(?:the\s+)?(?:end|close|finish)\s+of\s+(?:the\s+|my\s+|our\s+|this\s+|"
         r"the\s+current\s+)?(?:[\w-]+[ -])?(?:[\w-]+[ -])?(?:rotation|placement|attachment|post|foundation year|"
@@ -198,6 +254,12 @@ _BASELINE_PATTERNS = [
         rf"\b(?:current|baseline)\s+(?:\w+\s+){{0,3}}?(?:is|was|of|=|:)\s+(?:only\s+|around\s+|about\s+)?"
         rf"(?P<b>{_NUM})(?P<bu>{_UNIT})?", re.I),
     re.compile(rf"(?P<b>{_NUM})(?P<bu>{_UNIT})\s+(?:at baseline|currently|at present)\b", re.I),
+    # a level stated with a verb of state: "stood at 21%", "averaged 65 minutes", "which was complete for 47% of ..."
+    re.compile(rf"\b(?:stood|stands|sat|sits|ran|running)\s+at\s+(?:only\s+|about\s+|around\s+)?(?P<b>{_NUM})(?P<bu>{_UNIT})",
+               re.I),
+    re.compile(rf"\baverag(?:ed|es|ing)\s+(?:of\s+|at\s+|only\s+|about\s+|around\s+)?(?P<b>{_NUM})(?P<bu>{_UNIT})", re.I),
+    re.compile(rf"\b(?:which|that)\s+(?:was|were|is|are|had been|has been)\b[^.;\d]{{0,50}}?(?P<b>{_NUM})(?P<bu>{_UNIT})",
+               re.I),
 ]
 
 
@@ -308,6 +370,7 @@ def _unit(u: str | None) -> str | None:
 
 #: words that say a sentence states the intent: "Our aim is ...", "The goal was to ...", "We will ...", "Purpose: to ..."
 _AIM_CUE = re.compile(r"\b(?:aim(?:s|ed|ing)?|goals?|objectives?|purpose|set out to|we will|I will|we want|we intend|"
+                      r"decided to|sought to|seeks? to|hoped to|hopes? to|intended to|was designed to|were tasked with|"
                       r"we plan|target (?:was|is|of)|desired state|specifically|ensure that|trying to achieve)\b|"
                       r"^\W*(?:to|ensure)\s+[a-z]", re.I)
 #: a finding about the present (the baseline or the problem), not the intent: "Only 22% of charts were ...",
@@ -355,9 +418,18 @@ def _pick_aim(plain: str) -> tuple[str, str]:
         return "", ""
     i = max(range(len(sents)), key=lambda k: (_score_sentence(sents[k]), -k))
     aim = sents[i]
-    if i + 1 < len(sents) and _CONTINUES.search(sents[i + 1]):
+    before = sents[i - 1] if i else ""
+    # "In 2025 our laboratory rejected 1.5% of specimens; we aimed to lower ...": the finding is not the aim
+    clauses = [c.strip() for c in aim.split(";") if c.strip()]
+    if len(clauses) > 1:
+        intent = [c for c in clauses if _AIM_CUE.search(c)]
+        findings = [c for c in clauses if c not in intent]
+        if intent and findings:
+            aim, before = " ".join(intent), findings[-1]
+    if i + 1 < len(sents) and (_CONTINUES.search(sents[i + 1]) or aim.rstrip().endswith("?")):
+        # a question is a prompt ("What are we trying to accomplish?"): the sentence after it answers it
         aim = f"{aim} {sents[i + 1]}"
-    return aim, (sents[i - 1] if i else "")
+    return aim, before
 
 
 #: a clause the aim rejects: "Our aim is not to cut X from 95 to 60 minutes by June - too ambitious - but simply to
@@ -389,15 +461,28 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     rest = plain[:20_000]
 
     _find_quantities(aim, rest, result)
+    if result.target is None:
+        _goal_sentence_target(aim, rest, result)
     _find_direction(aim, result)
     _find_measure(aim, result)
     if before and (result.measure is None or _ANAPHOR.search(aim)):  # "... increase this to 75%"
-        _find_measure(before, result)
+        _find_measure(before, result, in_aim=False)
+    every = _EVERY.search(aim)
+    if result.measure is None and every and result.target is not None and result.target.text == every.group(0) \
+            and not _SOLUTION.search(every.group(0)):
+        # "to screen every child aged 2 to 36 months ...": the share of that group given that care
+        result.measure = every.group("care").strip()
+        result.spans["measure"] = result.measure
     if result.measure is None and result.baseline is not None:
         for s in sentences(rest):  # "Currently 60% of admissions have a VTE assessment."
             if result.baseline.text in s:
-                _find_measure(s, result)
+                _find_measure(s, result, in_aim=False)
                 break
+    named = _NAMED_MEASURE.search(rest)
+    named_text = (named.group("m") or named.group("m2")).strip() if named else ""
+    if _QUANT.search(named_text):  # "using the proportion of residents ... as the main measure"
+        result.measure = named_text
+        result.spans["measure"] = result.measure
     _find_time(aim, rest, result)
     _find_setting(aim, rest, result)
     if result.population is None and before:  # the place named in the sentence before the aim
@@ -421,9 +506,19 @@ def analyse_smart_aim(text: str) -> SmartAnalysis:
     return result
 
 
+#: a measure the text names as such: "using the proportion of residents given X as the main measure", "the primary
+#: outcome measure was the median time to antibiotics"
+_NAMED_MEASURE = re.compile(
+    r"\b(?:using|with|taking)\s+(?P<m>(?:the|a|an)\s+[^.;]{3,150}?)\s+as\s+(?:the|our|its|a)\s+(?:main|primary|principal|"
+    r"key|outcome|chief)\s+(?:outcome\s+)?measure\b"
+    r"|\b(?:the|our)\s+(?:main|primary|principal|key|chief)\s+(?:outcome\s+)?measure\s+(?:is|was|will be)\s+"
+    r"(?P<m2>[^.;]{3,150}?)(?=[.;]|$)", re.I)
+
+
 # a bare "number of falls" is a count without a denominator or period: not yet countable as a measure
-_QUANT = re.compile(r"\b(?:percentage|proportion|per ?cent|rate|time|median|mean|average|minutes|hours|"
-                    r"days|ratio|incidence|prevalence|compliance)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|"
+_QUANT = re.compile(r"\b(?:percentages?|proportions?|per ?cent|rates?|times?|median|mean|average|minutes|hours|"
+                    r"days|ratio|incidence|prevalence|compliance|adherence|uptake|coverage|length of (?:hospital )?stay|"
+                    r"turnaround|how long|how often)\b|%|per\s+(?:1,?000|100|10,?000|100,?000|day|week|"
                     r"month|year)\b|\b(?:daily|weekly|monthly|a day|a week|a month)\b", re.I)
 
 
@@ -484,7 +579,10 @@ def _find_quantities(aim: str, rest: str, r: SmartAnalysis) -> None:
     if m:
         b, t = _to_number(m.group("b")), _to_number(m.group("t"))
         bu, tu = _unit(m.group("bu")), _unit(m.group("tu"))
-        if b is not None and t is not None and not _is_time_number(aim, m.end("t")):
+        # "cut the time from referral to appointment from 14 weeks to 6 weeks": weeks are the measure's units
+        time_measure = re.search(r"\b(?:time|times|wait\w*|delay\w*|interval|length of (?:hospital )?stay|turnaround)\b",
+                                 aim[:m.start()], re.I)
+        if b is not None and t is not None and (time_measure or not _is_time_number(aim, m.end("t"))):
             r.baseline = Quantity(b, bu or tu, m.group(0))
             r.target = Target(t, tu or bu, m.group(0), kind="absolute",
                               comparator=(m.group("cmp") or "").strip() or None)
@@ -514,6 +612,29 @@ def _find_quantities(aim: str, rest: str, r: SmartAnalysis) -> None:
         _finding_baseline(aim, rest, r)
 
 
+#: a sentence that sets the goal apart from the aim: "Giving analgesia within 30 minutes of triage was taken as an
+#: achievable goal", "Our target is 95%"
+_GOAL_SENTENCE = re.compile(r"\b(?:was|were|is|are|has been)\s+(?:taken|set|chosen|agreed|adopted)\s+as\s+(?:an?|the|our)\s+"
+                            r"(?:[\w-]+\s+)?(?:goal|target)\b|\b(?:our|the)\s+(?:goal|target)\s+(?:is|was|will be)\b", re.I)
+
+
+def _goal_sentence_target(aim: str, rest: str, r: SmartAnalysis) -> None:
+    """A target set in its own sentence next to the aim: a level (95%) or a time to meet (within 30 minutes)."""
+    if len(rest) > 2000:
+        return
+    for sent in sentences(rest):
+        if sent in aim or not _GOAL_SENTENCE.search(sent):
+            continue
+        _find_target(sent, r)
+        if r.target is None:
+            m = re.search(rf"\bwithin\s+(?P<t>{_ANYNUM})\s+(?P<tu>minutes?|hours?|days?)\b[^.;,]*", sent, re.I)
+            if m:
+                r.target = Target(float(_to_number(m.group("t")) or 0), _unit(m.group("tu")), m.group(0).strip(),
+                                  comparator="within")
+                r.spans["target"] = r.target.text
+        return
+
+
 #: where the measure is now, stated as a finding in another sentence: "An audit found 27% ...", "... had an
 #: unplanned extubation rate of 1.41 per 100 ventilator days", "were contaminated 4.5% of the time"
 _FINDING_BASELINE = [
@@ -523,13 +644,28 @@ _FINDING_BASELINE = [
                rf"(?:[\w:'-]+\s+){{0,4}}?(?P<b>{_NUM})(?P<bu>{_UNIT}|\s+[a-z]+\s+(?:a|per|each)\s+(?:day|week|month|"
                rf"year))", re.I),
     re.compile(rf"^\W*(?:only\s+)?(?P<b>{_NUM})(?P<bu>{_UNIT})\s+of\b", re.I),
+    # a share of a group in a sentence of findings: "On our wards, 1.1% of prescribed doses were missed",
+    # "our laboratory rejected 1.5% of specimens"
+    re.compile(rf"(?<![\d.])(?P<b>{_NUM})(?P<bu>\s?%|\s?per ?cent\b)\s+of\b", re.I),
 ]
 
 
 def _finding_baseline(aim: str, rest: str, r: SmartAnalysis) -> None:
     """A baseline stated as a finding in a sentence other than the aim (not a date, not the target)."""
-    for sent in sentences(rest):
-        if sent in aim or not _FINDING.search(sent):
+    # a clause set off by a semicolon from the aim's own clause is a finding ("X rejected 1.5% of specimens; we aimed")
+    clauses = [(c, len(x.split(";")) > 1 and c not in aim and _AIM_CUE.search(x) is not None)
+               for x in sentences(rest) for c in x.split(";")]
+    for sent, beside_aim in clauses:
+        if sent in aim:
+            continue
+        none = re.search(rf"\bnone of (?:the|our)\s+{_ANYNUM}\b|\b(?:did not|didn't|does not|doesn't)\s+happen\s+at\s+all\b|"
+                         r"\b(?:was|were)\s+(?:not\s+(?:done|offered|recorded|given)\s+at\s+all|never\s+(?:done|offered|"
+                         r"recorded|given))\b", sent, re.I)
+        if none:  # "none of the 140 people had ...", "screening did not happen at all": a baseline of zero
+            r.baseline = Quantity(0.0, "%", none.group(0))
+            r.spans["baseline"] = none.group(0)
+            return
+        if not (beside_aim or _FINDING.search(sent)):
             continue
         for p in _FINDING_BASELINE:
             m = p.search(sent)
@@ -543,6 +679,18 @@ def _is_time_number(s: str, end: int) -> bool:
     """A number followed by weeks/months/years is a time frame, not a target."""
     return bool(re.match(r"\s*(?:-|\s)?(?:weeks?|months?|years?)\b", s[end:], re.I)) or bool(
         re.match(r"[/.-]\d{1,2}[/.-]\d{2,4}", s[end:]))
+
+
+#: the words before a number that make it a finding, not a target: "..., which was complete for", "where the mean
+#: rate at baseline was"
+_FINDING_CLAUSE = re.compile(r"(?:\b(?:which|that|where)\b[^,;()]*\b(?:was|were|is|are|stood|averaged)\b|\bbaseline\b)"
+                             r"[^,;()]*$", re.I)
+
+
+#: a verb of care acting on everyone in a group: "to screen every child aged 2 to 36 months attending ..."
+_EVERY = re.compile(r"\bto\s+(?P<care>(?!(?:make|ensure|get|see|help|improve)\b)[a-z]+\s+(?:every|all)\s+(?:eligible\s+)?"
+                    + _GROUP.replace("(?:", "(?:child|patient|adult|mother|woman|baby|infant|resident|person|", 1)
+                    + r"\b(?:[^,.;]{0,80}?(?=[,.;]|$))?)", re.I)
 
 
 def _find_target(aim: str, r: SmartAnalysis) -> None:
@@ -577,6 +725,36 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
                               comparator=((m.groupdict().get("cmp") or "").strip() or None))
             r.spans["target"] = m.group(0).strip()
             return
+    # time taken off: "take ten minutes off the time to CT", "cut 15 minutes from the wait"
+    m = re.search(rf"\b(?:tak\w*|cut\w*|shav\w*)\s+(?P<t>{_ANYNUM})\s+(?P<tu>minutes?|mins?|hours?|days?)\s+(?:off|from)\b",
+                  aim, re.I)
+    if m:
+        r.target = Target(float(_to_number(m.group("t")) or 0), _unit(m.group("tu")), m.group(0), kind="difference")
+        r.spans["target"] = m.group(0)
+        return
+    # an N-point change: "a 15-percentage-point rise", "a 10 point increase"
+    m = re.search(rf"\b(?P<t>{_ANYNUM})[- ](?:percentage[- ])?points?\s+(?:rise|increase|improvement|fall|reduction|"
+                  r"decrease|drop)\b", aim, re.I)
+    if m:
+        r.target = Target(float(_to_number(m.group("t")) or 0), "percentage points", m.group(0), kind="difference")
+        r.spans["target"] = m.group(0)
+        return
+    # zero is a level to reach: "down to zero", "to nil", "zero harm events" ("eliminate" names no number, so it
+    # gives a direction but not a target)
+    m = re.search(r"\b(?:(?:down\s+)?to\s+(?:zero|nil|none)|zero\s+(?:[\w-]+\s+){0,2}?"
+                  r"(?:incidents?|events?|cases?|errors?|falls?|infections?|harm|breaches))\b", aim, re.I)
+    if m:
+        r.target = Target(0.0, None, m.group(0), kind="absolute")
+        r.spans["target"] = m.group(0)
+        return
+    # everyone in the group is a level of 100% when a verb of care acts on them: "to screen every child aged ...",
+    # "to offer every patient on the caseload ..." (not a wish, "to make sure every patient gets ...", nor a setting,
+    # "for all patients on Ward 3")
+    m = _EVERY.search(aim)
+    if m and not _SOLUTION.search(m.group(0)):  # "to give all patients a leaflet" is a change, not a level
+        r.target = Target(100.0, "%", m.group(0), kind="absolute")
+        r.spans["target"] = m.group(0)
+        return
     # fractions and multiples: "by a third", "by half", "halve", "double"
     frac = "|".join(sorted((re.escape(k) for k in _FRACTIONS), key=len, reverse=True))
     m = re.search(rf"\bby\s+(?:at least\s+)?(?P<f>{frac})\b", aim, re.I)
@@ -592,7 +770,8 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
         r.spans["target"] = m.group(0)
         return
     # a lone percentage or rate in the aim sentence ("95% of admissions assessed by March")
-    m = re.search(rf"(?P<t>{_NUM})(?P<tu>\s?%|\s?per ?cent\b|\s?percent\b|\s*{_PER})", aim, re.I)
+    m = next((m for m in re.finditer(rf"(?P<t>{_NUM})(?P<tu>\s?%|\s?per ?cent\b|\s?percent\b|\s*{_PER})", aim, re.I)
+              if not _FINDING_CLAUSE.search(aim[max(0, m.start() - 80):m.start()])), None)
     if m:
         # "a 25% fall in incidents" is a change relative to where it is now, not a level to reach
         kind = "relative" if re.match(r"\s+(?:fall|reduction|decrease|drop|cut|increase|rise|improvement)\b",
@@ -601,17 +780,29 @@ def _find_target(aim: str, r: SmartAnalysis) -> None:
         r.spans["target"] = m.group(0).strip()
 
 
+def _not_intent(aim: str, m: re.Match[str], r: SmartAnalysis) -> bool:
+    """Is this direction word no verb of the intended change (a comparator, or a change that describes the problem)?"""
+    word = m.group(0)
+    # "less than"/"more than" as comparators, and "fewer than", are not verbs of change
+    if re.fullmatch(r"less|more|fewer", word, re.I) and re.match(r"\s+than\b", aim[m.end():], re.I):
+        return True
+    if re.fullmatch(r"(?i)prevent\w*", word) and r.target is None:
+        return True
+    # "delays have increased", "rates were falling": the problem, not the intent
+    return bool(re.search(r"(?i)\b(?:has|have|had|was|were|is|are)(?:\s+been)?\s+(?:\w+\s+)?$",
+                          aim[max(0, m.start() - 25):m.start()]) and re.search(r"(?i)(?:ed|ing)$", word))
+
+
+def _set_direction(m: re.Match[str], r: SmartAnalysis) -> None:
+    r.direction = "increase" if m.group("inc") else "decrease" if m.group("dec") else "maintain"
+    r.spans["direction"] = m.group(0)
+
+
 def _find_direction(aim: str, r: SmartAnalysis) -> None:
     for m in _DIRECTION.finditer(aim):
         word = m.group(0)
-        # "less than"/"more than" as comparators, and "fewer than", are not verbs of change
-        if re.fullmatch(r"less|more|fewer", word, re.I) and re.match(r"\s+than\b", aim[m.end():], re.I):
+        if _not_intent(aim, m, r):
             continue
-        if re.fullmatch(r"(?i)prevent\w*", word) and r.target is None:
-            continue
-        if re.search(r"(?i)\b(?:has|have|had|was|were|is|are)(?:\s+been)?\s+(?:\w+\s+)?$", aim[max(0, m.start() - 25):m.start()]) \
-                and re.search(r"(?i)(?:ed|ing)$", word):
-            continue  # "delays have increased", "rates were falling": the problem, not the intent
         r.direction = "increase" if m.group("inc") else "decrease" if m.group("dec") else "maintain"
         r.spans["direction"] = word
         return
@@ -622,11 +813,37 @@ def _find_direction(aim: str, r: SmartAnalysis) -> None:
         r.spans["direction"] = r.target.text
 
 
-def _find_measure(aim: str, r: SmartAnalysis) -> None:
+#: a noun phrase the verb of change governs names a measure when its head is a plural noun, something counted
+#: ("eliminate wrong-site blocks", "reduce missed appointments"), unless the head is a topic ("improve outcomes")
+_COUNTED_HEAD = re.compile(r"^(?:[\w'-]+\s+){0,4}(?!" + "(?:outcomes|services|standards|processes|practices|experiences|"
+                           r"needs|skills|systems|patients|staff|people)\b)[a-z][\w-]*[a-z]s$", re.I)
+#: the head of a topic, not a thing counted: "improve patient care", "improve hospital feeding policies"
+_TOPIC_HEAD = re.compile(r"\b(?:care|quality|management|experience|safety|practice|culture|awareness|knowledge|"
+                         r"confidence|communication|services?|outcomes?|process(?:es)?|standards?|efficiency|flow|"
+                         r"wellbeing|policies|policy|patients|staff|people|team|teams)$", re.I)
+#: a noun phrase ends at its first preposition: the head of "unnecessary interventions for infants" is "interventions"
+_NP_END = re.compile(r"\s+(?:for|of|with|in|on|at|among|amongst|after|before|under|over|to|from|by|within|during|"
+                     r"across|through|who|which|that|and|or)\s", re.I)
+
+
+def _noun_phrase_core(c: str) -> str:
+    """The noun phrase up to its first preposition, conjunction or relative pronoun."""
+    return _NP_END.split(f"{c} ", maxsplit=1)[0].strip()
+
+
+def _find_measure(aim: str, r: SmartAnalysis, in_aim: bool = True) -> None:
+    """The measure in `aim`; when `in_aim`, the verb that governs it also gives the direction."""
     candidates: list[tuple[str, bool]] = []
-    verb = re.compile(rf"\b(?:{_INC}|{_DEC}|{_MAINT}|improv\w*)\b\s+(?P<m>.+?){_STOP}", re.I)
-    for m in verb.finditer(aim):
-        candidates.append((m.group("m"), True))
+    verb = re.compile(rf"\b(?P<v>{_INC}|{_DEC}|{_MAINT}|improv\w*)\b\s+(?P<m>.+?){_STOP}", re.I)
+    # every verb of change with the phrase it governs, overlapping: in "improve patient care by cutting unnecessary
+    # investigations" both "improve" and "cutting" govern a phrase
+    governing: dict[str, int] = {}
+    pos = 0
+    while (m := verb.search(aim, pos)) is not None:
+        if not re.match(r"(?i)(?:less|more|fewer)$", m.group("v")) or not re.match(r"(?i)than\b", m.group("m")):
+            candidates.append((m.group("m"), True))  # "less than 2 hours" is a comparator, not a verb of change
+        governing.setdefault(m.group("m"), m.start("v"))
+        pos = m.start("m")
     for m in re.finditer(rf"(?:%|per ?cent|percent)\s+of\s+(?P<m>[^.;]+?){_STOP}", aim, re.I):
         candidates.append(("% of " + m.group("m"), False))
     for m in re.finditer(r"\b(?:the\s+)?(?:percentage|proportion|number|rate|median|mean|average)\s+"
@@ -638,26 +855,55 @@ def _find_measure(aim: str, r: SmartAnalysis) -> None:
     for m in re.finditer(r"\b(?:[\w-]+\s+){1,3}(?:timings?|timeliness|compliance|completion|uptake|accuracy)\b", aim,
                          re.I):
         candidates.append((m.group(0), False))
+    # an interval between two events: "the time from a CT scan being requested to the scan being done"
+    for m in re.finditer(r"\bthe\s+(?:time|interval|delay)\s+(?:from|between|to|taken)\s+[^,.;]+?" + _STOP, aim, re.I):
+        candidates.append((m.group(0), False))
+    # a noun phrase headed by a measure noun: "its rejection rate", "the median door-to-needle time"
+    for m in re.finditer(r"\b(?:its|their|the|our)\s+(?:" + _NOT_PREP + r"[\w-]+\s+){0,3}?(?:rates?|ratios?|scores?|times?|"
+                         r"prevalence|incidence|coverage|turnaround|waiting times?|intervals?)\b", aim, re.I):
+        candidates.append((m.group(0), False))
+    # a quantity asked as a question: "how long children ... wait for analgesia", "how often patients miss doses"
+    # a level named with its goal: "to reach the national 90% influenza vaccination goal" (the measure is vaccination)
+    for m in re.finditer(rf"{_NUM}\s?%\s+(?P<m>(?:[\w-]+\s+){{0,3}}?[\w-]+)\s+(?:goal|target|standard|benchmark)\b",
+                         aim, re.I):
+        candidates.append(("% " + m.group("m"), False))
+    quantities = {m.group(0) for m in re.finditer(rf"\bhow (?:long|often|quickly|soon|many|much|reliably)\s+[^,.;]+?{_STOP}",
+                                                 aim, re.I)}
+    candidates += [(q, False) for q in sorted(quantities)]
     has_number = r.target is not None or r.baseline is not None
-    for c, from_verb in candidates:
-        c = re.sub(r"^(?:the|our|my)\s+", "", c.strip(), flags=re.I)
-        c = re.sub(r"^(?:by|of)\s+", "", c, flags=re.I)
-        if not c or len(c) > 200:
+    for raw, from_verb in candidates:
+        c = re.sub(r"^(?:the|our|my)\s+", "", raw.strip(), flags=re.I)
+        c = re.sub(r"^(?:by|of|in)\s+", "", c, flags=re.I)
+        if not c or len(c) > 200 or re.fullmatch(r"[\d.,%\s]+", c):
             continue
-        # a bare topic after the verb ("reduce falls") is not yet a measure (rubric: level 0 is "only a topic")
-        named = from_verb and _OBSERVED.search(c) and len(re.findall(r"[A-Za-z]{3,}", c)) >= 2
-        if _MEASURE_HEAD.search(c) or (_EVENT.search(c) and has_number) or named:
+        # a bare topic after the verb ("reduce falls") is not yet a measure (rubric: level 0 is "only a topic");
+        # a noun phrase the verb governs is one when its head is counted, or when the aim puts a number on it
+        core = _noun_phrase_core(c)
+        counted = bool(_COUNTED_HEAD.search(core)) or (has_number and not _TOPIC_HEAD.search(core))
+        named = from_verb and (_OBSERVED.search(c) or counted) and len(re.findall(r"[A-Za-z]{3,}", c)) >= 2
+        if _MEASURE_HEAD.search(c) or (_EVENT.search(c) and has_number) or named or c in quantities:
             unit = r.target.unit if r.target else None
             if unit and " per " in f" {unit} " and " per " not in f" {c} ":
                 c = f"{c} ({unit})"
             r.measure = c
             r.spans["measure"] = c
+            if from_verb and in_aim:  # the direction is that of the verb governing the measure ("lower leg wound care and cut X")
+                start = governing.get(raw)
+                dm = _DIRECTION.match(aim, start) if start is not None else None
+                if dm is not None and not _not_intent(aim, dm, r):
+                    _set_direction(dm, r)
             return
 
 
 #: a sentence about the baseline period or when the work started names no deadline ("first tested on 9 January")
 _NOT_DEADLINE = re.compile(r"\b(?:baseline|first (?:tested|introduced|used)|started|began|launched|went live|since|"
+                           r"(?:an?|the|our) audit (?:of|in|from|between)|showed|found|"
                            r"before the project|previous|last year|pre-intervention)\b", re.I)
+
+
+#: the rest of a clause that says the date is when the work started
+_STARTED = re.compile(r"[^.;]{0,80}?\b(?:launched|started|began|commenced|introduced|went live|was set up|were set up)\b",
+                      re.I)
 
 
 def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
@@ -674,6 +920,8 @@ def _find_time(aim: str, rest: str, r: SmartAnalysis) -> None:
                     continue  # "on March" is too weak
                 if kind == "date" and re.fullmatch(r"(?i)(?:by|before|until|on|for)\s+may", m.group(0).strip()):
                     continue  # the verb "may"
+                if re.match(r"(?i)(?:in|on|during)\b", m.group(0)) and _STARTED.match(source[m.end():]):
+                    continue  # "In January 2026 the office launched ...": when the work started, not a deadline
                 key = (rank[kind], m.start())
                 if best is None or key < best[:2]:
                     best = (rank[kind], m.start(), m.group(0).strip(), kind)
@@ -740,9 +988,13 @@ _ACTIVITY = re.compile(r"\b(?:stickers|posters|leaflets|forms|proformas|emails|l
                        r"\b(?:teaching|training|education) sessions\b", re.I)
 #: an aim whose main verb is a change to make: "The target was to make calls to 80% ...", "To introduce ... and train ..."
 _LEADS_WITH_CHANGE = re.compile(
-    r"(?:^\W*(?:aim\s*:\s*)?|\b(?:aims?|aimed|goal|target|objective|purpose)\s+(?:is|was|will be)?\s*|\bwe will\s+|\bwe aim\s+|"
-    r"\bI will\s+)(?:to\s+)?(?P<change>(?:introduc|implement|train|teach|educat|deliver|provid|creat|develop|launch|"
-    r"roll\w* out|install|put up|mak|run|hold|set up|design|writ|giv|distribut|refin)\w*(?:\s+[\w-]+){0,4})", re.I)
+    r"(?:^\W*(?:aim\s*:\s*)?|\b(?:aims?|aimed|goal|target|objective|purpose)"
+    r"(?:\s+of\s+(?:this|the|our)\s+(?:[\w-]+\s+){0,3}?[\w-]+)?\s+(?:is|was|will be)?\s*|\bwe will\s+|\bwe aim\s+|"
+    r"\bI will\s+)(?:to\s+)?(?P<change>(?!mak\w* (?:sure|certain)\b)(?:introduc|implement|train|teach|educat|deliver|provid|"
+    r"creat|develop|launch|roll\w* out|install|put up|mak|run|hold|set up|design|writ|giv|distribut|refin|evaluat|"
+    # "to have the triage nurse screen every adult": a task given to someone, not a result
+    r"ha(?:ve|ving) (?:the|our|a|an|all|every) [\w-]+)\w*"
+    r"(?:\s+[\w-]+){0,4})", re.I)
 
 
 def _misconceptions(r: SmartAnalysis, rest: str) -> list[Misconception]:
