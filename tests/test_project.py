@@ -24,7 +24,7 @@ ALLOWED = {
     "grading": {"paths", "rubric"},
     "widgets": {"paths", "data", "charts", "tools"},
 }
-TOP = {"cli", "demo", "__init__", "__main__"}
+TOP = {"cli", "demo", "layout", "__init__", "__main__"}
 
 
 def _name_and_bound(req: str) -> tuple[str, str]:

@@ -14,7 +14,7 @@ import os
 import sys
 
 # Parts that contribute subcommands, in the order they appear in --help.
-_PARTS = ["qicourse.data.cli", "qicourse.grading.cli", "qicourse.rubric.cli", "qicourse.demo"]
+_PARTS = ["qicourse.layout", "qicourse.data.cli", "qicourse.grading.cli", "qicourse.rubric.cli", "qicourse.demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
