@@ -3,14 +3,17 @@ course directory holds no absolute path (it can move). Real nbgrader reads the s
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from qicourse.grading import open_course, setup_course
+from qicourse.grading import feedback, grade, open_course, release, setup_course
+from qicourse.grading.cohort import solved
 from qicourse.grading.course import DEFAULT_COURSE_ID, Course, load_config
 
 pytestmark = pytest.mark.pipeline
@@ -85,3 +88,59 @@ def test_educator_settings_in_the_course_config_win_too(tmp_path, jupyter_config
     assert (course.course_id, course.exchange) == ("qi-nursing", tmp_path / "ex")
     assert course.db_url == f"sqlite:///{course.root / 'gradebook.db'}"
     assert Course(course.root).config().CollectLimits.max_notebook_bytes == 20 * 2**20  # the settings were loaded
+
+
+def _nbgrader(args: list[str], cwd: Path, user: str | None = None) -> subprocess.CompletedProcess:
+    """nbgrader's own command; for learner `user`, from their own home folder and under their id. The
+    tests run under one Unix account, so the id is given as nbgrader's `--student` (on a hub, each
+    learner's account name)."""
+    env = dict(os.environ)
+    if user:
+        env["HOME"] = str(cwd)
+        if args[0] in ("submit", "fetch_feedback"):
+            args = [*args, "--student", user]
+    done = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, (args, user, done.stderr[-2000:])
+    return done
+
+
+def test_a_cohort_through_a_shared_exchange(tmp_path, jupyter_config):
+    """The school's flow with real nbgrader: the educator releases through the shared exchange, each learner
+    fetches and submits from their own home folder, the educator collects, grades and returns feedback with
+    qicourse, and each learner fetches their own feedback."""
+    shared = tmp_path / "srv" / "exchange"
+    shared.mkdir(parents=True)
+    shared.chmod(0o777)
+    (jupyter_config / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.Exchange.root = {str(shared)!r}\nc.CourseDirectory.course_id = 'qi-school'\n")
+    (tmp_path / "students.csv").write_text(ROSTER)
+    release(course_dir=tmp_path / "course", solutions_dir=FX / "solutions", exercises_dir=tmp_path / "ex")
+    course = setup_course(course_dir=tmp_path / "course", solutions_dir=FX / "solutions", students=tmp_path / "students.csv")
+    _nbgrader(["release_assignment", "fx_ward"], course.root)
+    src_nb = nbformat.read(FX / "solutions" / "fx_ward" / "fx_ward.ipynb", as_version=4)
+    answered = {"ada": None, "mary": {"falls_rate"}}  # ada answers everything, mary one question (2 points)
+    for learner, keep in answered.items():
+        home = tmp_path / "home" / learner
+        home.mkdir(parents=True)
+        _nbgrader(["fetch_assignment", "fx_ward", "--course", "qi-school"], home, learner)
+        mine = home / "fx_ward" / "fx_ward.ipynb"
+        nbformat.write(solved(src_nb, nbformat.read(mine, as_version=4), keep=keep), str(mine))
+        _nbgrader(["submit", "fx_ward", "--course", "qi-school"], home, learner)
+    _nbgrader(["collect", "fx_ward"], course.root)
+    assert sorted(p.name for p in (course.root / "submitted").iterdir()) == ["ada", "mary"]
+    run = grade("fx_ward", course_dir=course.root, workers=1, datasets_dir=FX / "datasets", progress=False,
+                mark_writeups=False)
+    auto = {r.student: sum(q["score"] or 0 for q in r.questions if q["grade_id"] != "writeup_aim") for r in run.results}
+    assert auto == {"ada": 5, "mary": 2}, [(r.student, r.status, r.reasons) for r in run.results]
+    feedback("fx_ward", course_dir=course.root, workers=1)
+    _nbgrader(["release_feedback", "fx_ward"], course.root)
+    for learner in answered:
+        home = tmp_path / "home" / learner
+        _nbgrader(["fetch_feedback", "fx_ward", "--course", "qi-school"], home, learner)
+        pages = list((home / "fx_ward" / "feedback").glob("*/fx_ward.html"))
+        assert len(pages) == 1, learner
+        # exactly the page written for this learner (their own score and rubric table), nobody else's
+        assert pages[0].read_bytes() == (course.root / "feedback" / learner / "fx_ward" / "fx_ward.html").read_bytes()
+    ada_page, mary_page = ((course.root / "feedback" / s / "fx_ward" / "fx_ward.html").read_text() for s in answered)
+    assert ada_page != mary_page
