@@ -87,6 +87,12 @@ def test_educator_settings_in_the_course_config_win_too(tmp_path, jupyter_config
     course = setup_course(course_dir=tmp_path / "course", solutions_dir=FX / "solutions", config_file=settings)
     assert (course.course_id, course.exchange) == ("qi-nursing", tmp_path / "ex")
     assert course.db_url == f"sqlite:///{course.root / 'gradebook.db'}"
+    # with no exchange set anywhere, the course's is nbgrader's own default, as nbgrader would use
+    generated = course.root / "nbgrader_config.py"
+    generated.write_text(generated.read_text().replace("c.Exchange.root", "_unused"))
+    settings.write_text(settings.read_text().replace("c.Exchange.root", "_unused"))
+    (course.root / "grader_config.py").write_text(settings.read_text())
+    assert Course(course.root).exchange == Path("/usr/local/share/nbgrader/exchange")
     assert Course(course.root).config().CollectLimits.max_notebook_bytes == 20 * 2**20  # the settings were loaded
 
 

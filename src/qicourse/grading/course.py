@@ -140,7 +140,7 @@ class Course:
     @property
     def exchange(self) -> Path:
         """nbgrader's exchange folder for this course (its default when nothing sets one)."""
-        from nbgrader.exchange.abc import Exchange
+        from nbgrader.exchange.default.exchange import Exchange
 
         return Path(self.config().Exchange.get("root") or Exchange.root.default_value)
 
