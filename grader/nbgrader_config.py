@@ -1,8 +1,15 @@
-"""nbgrader settings for the qicourse course (read by `qicourse setup`, which adds the course-local paths)."""
+"""nbgrader settings for the qicourse course, copied into the course directory by `qicourse setup`.
+
+`setup` fills in only what neither this file nor Jupyter's config folders (`jupyter --paths`, e.g. a
+school's /etc/jupyter/nbgrader_config.py) set: an exchange and an SQLite gradebook inside the course
+directory, and the course id "qicourse". A school sets its own here or there, e.g.
+    c.CourseDirectory.course_id = "qi-fy1-2027"
+    c.Exchange.root = "/srv/nbgrader/exchange"
+    c.CourseDirectory.db_url = "postgresql://grader@dbhost/qicourse"
+"""
 
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
-c.CourseDirectory.course_id = "qicourse"
 # Learners' stubs: a clear message rather than nbgrader's bare NotImplementedError.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

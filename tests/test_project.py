@@ -24,7 +24,7 @@ ALLOWED = {
     "grading": {"paths", "rubric"},
     "widgets": {"paths", "data", "charts", "tools"},
 }
-TOP = {"cli", "demo", "__init__", "__main__"}
+TOP = {"cli", "demo", "layout", "__init__", "__main__"}
 
 
 def _name_and_bound(req: str) -> tuple[str, str]:
@@ -33,9 +33,13 @@ def _name_and_bound(req: str) -> tuple[str, str]:
 
 
 def test_environment_yml_matches_pyproject():
-    """Does environment.yml list the same dependencies, with the same bounds, as pyproject.toml?"""
+    """Does environment.yml list the same dependencies, with the same bounds, as pyproject.toml (plus the
+    PostgreSQL driver of its postgres and test extras, whose pip extra [binary] conda-forge does not have)?"""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pip_deps = dict(_name_and_bound(r) for r in project["dependencies"])
+    driver = dict(_name_and_bound(r) for r in project["optional-dependencies"]["postgres"])
+    assert driver.items() <= dict(_name_and_bound(r) for r in project["optional-dependencies"]["test"]).items()
+    pip_deps.update({name: bound.replace("[binary]", "") for name, bound in driver.items()})
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     assert env["name"] == "qicourse"
     assert env["channels"] == ["conda-forge"]

@@ -14,7 +14,7 @@ import os
 import sys
 
 # Parts that contribute subcommands, in the order they appear in --help.
-_PARTS = ["qicourse.data.cli", "qicourse.grading.cli", "qicourse.rubric.cli", "qicourse.demo"]
+_PARTS = ["qicourse.layout", "qicourse.data.cli", "qicourse.grading.cli", "qicourse.rubric.cli", "qicourse.demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,18 +97,24 @@ def explain(exc: BaseException) -> str:
 
 
 def _database_error(exc: BaseException) -> str | None:
-    """The gradebook's SQLite errors in words, also when SQLAlchemy or nbgrader wrapped them (nbgrader
-    re-raises them as its own InvalidEntry, a ValueError); None for anything else."""
+    """The gradebook's database errors in words, also when SQLAlchemy or nbgrader wrapped them (nbgrader
+    re-raises them as its own InvalidEntry, a ValueError); None for anything else. SQLite's are told
+    apart; another database's (PostgreSQL) is reported as its driver's first line."""
     import sqlite3
 
-    err, seen = None, set()
+    err, other, seen = None, None, set()
     while exc is not None and id(exc) not in seen and err is None:
         seen.add(id(exc))
         orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError keeps the driver's error here
         err = orig if isinstance(orig, sqlite3.Error) else exc if isinstance(exc, sqlite3.Error) else None
+        if other is None and orig is not None and type(exc).__module__.startswith("sqlalchemy"):
+            other = orig
         exc = exc.__cause__ or exc.__context__
     if err is None:
-        return None
+        if other is None:
+            return None
+        first = next((ln.strip() for ln in str(other).splitlines() if ln.strip()), type(other).__name__)
+        return f"gradebook error ({type(other).__name__}): {first}"
     text = str(err)
     if "readonly" in text or "read-only" in text:
         return f"the gradebook cannot be written (read-only): {text}"

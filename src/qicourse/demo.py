@@ -1,4 +1,4 @@
-"""`qicourse demo`: the whole educator's flow on a synthetic cohort, from a fresh clone.
+"""`qicourse demo`: the whole educator's flow on a synthetic cohort, from a fresh clone or an installed package.
 
 Builds the datasets, sets up a course directory, releases the assignments, fabricates a cohort
 (full marks, partly wrong, blank, errors, hostile notebooks, write-ups of varied quality),
@@ -27,13 +27,16 @@ def run_demo(*, out_dir: str | Path | None = None, assignments: list[str] | None
     from qicourse.data import build_all
     from qicourse.grading import Limits, collect, export, feedback, grade, release, report, setup_course
     from qicourse.grading.cohort import fabricate
-    from qicourse.paths import repo_root
+    from qicourse.paths import PACKAGED_ASSETS, repo_root, workspace
 
     root = repo_root()
-    out = Path(out_dir) if out_dir else root / "demo-output"
+    out = Path(out_dir) if out_dir else workspace() / "demo-output"
     t0 = time.perf_counter()
-    print("building the synthetic ward datasets ...")
-    build_all()
+    if root == PACKAGED_ASSETS:  # an installed package's datasets were built and checked when it was made
+        print("using the installed package's synthetic ward datasets ...")
+    else:
+        print("building the synthetic ward datasets ...")
+        build_all()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

@@ -124,13 +124,14 @@ def _released_course(solutions: Path, assignment: str, course_dir: Path) -> None
     cached = _cache_root() / f"{assignment}-{digest.hexdigest()[:16]}"
     if not (cached / "gradebook.db").is_file():
         build = Path(tempfile.mkdtemp(prefix="build-", dir=_ensure(_cache_root())))
-        release([assignment], course_dir=build, solutions_dir=solutions, exercises_dir=build / "exercises")
+        release([assignment], course_dir=build, solutions_dir=solutions, exercises_dir=build / "exercises",
+                own_paths=True)  # never the school's shared exchange or gradebook
         try:
             build.rename(cached)
         except OSError:  # another check built it meanwhile
             shutil.rmtree(build, ignore_errors=True)
     shutil.copytree(cached, course_dir, ignore=shutil.ignore_patterns("exercises"))
-    setup_course(course_dir=course_dir, solutions_dir=solutions)  # rewrite the paths for this copy
+    setup_course(course_dir=course_dir, solutions_dir=solutions, own_paths=True)
 
 
 def _ensure(p: Path) -> Path:

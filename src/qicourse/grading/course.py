@@ -18,9 +18,12 @@ from pathlib import Path
 import nbformat
 
 from qicourse.grading.safeio import write_text
-from qicourse.paths import repo_root
+from qicourse.paths import repo_root, workspace
 
-COURSE_ID = "qicourse"
+DEFAULT_COURSE_ID = "qicourse"
+"""the course id `setup` fills in when neither the course settings nor Jupyter's config folders set one"""
+SETTINGS_COPY = "grader_config.py"
+"""the course settings (`grader/nbgrader_config.py`) as copied into the course directory by `setup`"""
 
 # nbgrader's Gradebook runs the `alembic` command: make the running environment's scripts findable
 # even when the venv is not activated (e.g. `/path/to/venv/bin/qicourse`).
@@ -44,12 +47,12 @@ def student_id_problem(sid: str) -> str | None:
 
 
 class GradebookError(ValueError):
-    """The course's gradebook is missing, empty or not an SQLite database: never replaced silently."""
+    """The course's SQLite gradebook is missing, empty or not an SQLite database: never replaced silently."""
 
 
 def default_course_dir() -> Path:
-    """`coursedir/` inside the working tree (git-ignored)."""
-    return repo_root() / "coursedir"
+    """`coursedir/` in the checkout or `qicourse init` folder (git-ignored), else in the working directory."""
+    return workspace() / "coursedir"
 
 
 def default_solutions_dir() -> Path:
@@ -57,11 +60,62 @@ def default_solutions_dir() -> Path:
 
 
 def default_exercises_dir() -> Path:
-    return repo_root() / "exercises"
+    return workspace() / "exercises"
 
 
 def default_config_file() -> Path:
     return repo_root() / "grader" / "nbgrader_config.py"
+
+
+def load_config(files: list[Path]):
+    """nbgrader's configuration as its apps resolve it: the files in Jupyter's config folders
+    (`jupyter --paths`: system, environment, user; the user's win), then `files` in order, the last winning.
+    Source: nbgrader.apps.baseapp.NbGrader.load_config_file and jupyter_core.application."""
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config import Config
+    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+    cfg = Config()
+    for folder in reversed(jupyter_config_path()):
+        for loader in (JSONFileConfigLoader, PyFileConfigLoader):
+            name = "nbgrader_config" + (".json" if loader is JSONFileConfigLoader else ".py")
+            if os.path.isfile(os.path.join(folder, name)):
+                cfg.merge(loader(name, path=folder).load_config())
+    for f in files:
+        cfg.merge(PyFileConfigLoader(f.name, path=str(f.parent)).load_config())
+    return cfg
+
+
+def sqlite_file(db_url: str) -> Path | None:
+    """The file an `sqlite:///` gradebook URL names; None for any other database (e.g. PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def check_sqlite_gradebook(db_url: str, *, may_be_new: bool = False) -> None:
+    """Refuse a missing, empty or damaged SQLite gradebook: SQLite would silently start an empty one
+    in its place (and collect would then accept anyone). Only `setup` may create it. Other databases
+    (PostgreSQL) report their own errors when connected to."""
+    db = sqlite_file(db_url)
+    if db is None:
+        return
+    if not db.exists():
+        if may_be_new:
+            return
+        raise GradebookError(f"no gradebook at {db}: run `qicourse setup` (or restore it from a backup)")
+    if not db.is_file():
+        raise GradebookError(f"{db} is not a file")
+    with db.open("rb") as fh:
+        head = fh.read(len(_SQLITE_HEADER))
+    if not head:
+        raise GradebookError(f"the gradebook {db} is empty (0 bytes): restore it from a backup, "
+                             "or delete it and run `qicourse setup` to start a new one")
+    if head != _SQLITE_HEADER:
+        raise GradebookError(f"the gradebook {db} is damaged (not an SQLite database): restore it from a backup")
 
 
 @dataclass
@@ -73,7 +127,22 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook as nbgrader resolves it: the configured `db_url`, else `gradebook.db` here."""
+        return self.config().CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
+    def course_id(self) -> str:
+        course_id = str(self.config().CourseDirectory.get("course_id") or "").strip()
+        if not course_id:
+            raise ValueError(f"no course id in {self.root / 'nbgrader_config.py'}: run `qicourse setup`")
+        return course_id
+
+    @property
+    def exchange(self) -> Path:
+        """nbgrader's exchange folder for this course (its default when nothing sets one)."""
+        from nbgrader.exchange.default.exchange import Exchange
+
+        return Path(self.config().Exchange.get("root") or Exchange.root.default_value)
 
     @property
     def qicourse_dir(self) -> Path:
@@ -97,10 +166,8 @@ class Course:
         return sorted(p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if src.is_dir() else []
 
     def config(self):
-        """nbgrader's traitlets Config as `nbgrader` itself would load it from the course directory."""
-        from traitlets.config.loader import PyFileConfigLoader
-
-        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        """nbgrader's traitlets Config as `nbgrader` itself would load it in the course directory."""
+        cfg = load_config([self.root / "nbgrader_config.py"])
         cfg.CourseDirectory.root = str(self.root)
         return cfg
 
@@ -120,25 +187,11 @@ class Course:
     def gradebook(self):
         from nbgrader.api import Gradebook
 
-        return Gradebook(self.db_url, COURSE_ID)
+        return Gradebook(self.db_url, self.course_id)
 
     def check_gradebook(self, *, may_be_new: bool = False) -> None:
-        """Refuse a missing, empty or damaged gradebook: SQLite would silently start an empty one in
-        its place (and collect would then accept anyone). Only `setup` may create it."""
-        db = self.root / "gradebook.db"
-        if not db.exists():
-            if may_be_new:
-                return
-            raise GradebookError(f"no gradebook at {db}: run `qicourse setup` (or restore it from a backup)")
-        if not db.is_file():
-            raise GradebookError(f"{db} is not a file")
-        with db.open("rb") as fh:
-            head = fh.read(len(_SQLITE_HEADER))
-        if not head:
-            raise GradebookError(f"the gradebook {db} is empty (0 bytes): restore it from a backup, "
-                                 "or delete it and run `qicourse setup` to start a new one")
-        if head != _SQLITE_HEADER:
-            raise GradebookError(f"the gradebook {db} is damaged (not an SQLite database): restore it from a backup")
+        """Refuse a missing, empty or damaged SQLite gradebook (see `check_sqlite_gradebook`)."""
+        check_sqlite_gradebook(self.db_url, may_be_new=may_be_new)
 
 
 def open_course(course_dir: str | Path | None = None) -> Course:
@@ -182,11 +235,17 @@ def read_students(csv_path: str | Path) -> list[dict]:
 
 
 def setup_course(*, course_dir: str | Path | None = None, solutions_dir: str | Path | None = None,
-                 config_file: str | Path | None = None, students: str | Path | None = None) -> Course:
+                 config_file: str | Path | None = None, students: str | Path | None = None,
+                 own_paths: bool = False) -> Course:
     """Create or refresh an nbgrader course directory from `solutions/` and `grader/nbgrader_config.py`.
 
-    The course gets its own exchange folder (so formgrader does not warn about the system one)
-    and its own gradebook. Source notebooks are copied, never edited.
+    The course settings are copied in (`grader_config.py`) and loaded by a generated
+    `nbgrader_config.py` that fills in only what neither they nor Jupyter's config folders set (a
+    school's `/etc/jupyter/nbgrader_config.py` with a shared exchange and a PostgreSQL `db_url`
+    wins): an exchange and an SQLite gradebook inside this folder, and the course id. Paths in it
+    are relative to the folder, so it can move. `own_paths` always gives the course its own exchange
+    and gradebook (a learner's throwaway `check` course). Source notebooks are copied, never edited.
+    Re-run after changing any of those settings.
     """
     root = Path(course_dir) if course_dir else default_course_dir()
     solutions = Path(solutions_dir) if solutions_dir else default_solutions_dir()
@@ -197,17 +256,32 @@ def setup_course(*, course_dir: str | Path | None = None, solutions_dir: str | P
         raise FileNotFoundError(f"Solutions folder {solutions} not found")
     root.mkdir(parents=True, exist_ok=True)
     root = root.resolve()
-    Course(root).check_gradebook(may_be_new=True)
+    educator = load_config([config_path.resolve()])
+    fill = []  # (setting, Python expression, value as seen now)
+    if own_paths or "root" not in educator.Exchange:
+        fill.append(("c.Exchange.root", 'os.path.join(_here, "exchange")', root / "exchange"))
+    if own_paths or not educator.CourseDirectory.get("db_url"):
+        fill.append(("c.CourseDirectory.db_url", '"sqlite:///" + os.path.join(_here, "gradebook.db")',
+                     f"sqlite:///{root / 'gradebook.db'}"))
+    if not str(educator.CourseDirectory.get("course_id") or "").strip():
+        fill.append(("c.CourseDirectory.course_id", repr(DEFAULT_COURSE_ID), DEFAULT_COURSE_ID))
+    values = {name: value for name, _, value in fill}
+    check_sqlite_gradebook(values.get("c.CourseDirectory.db_url") or educator.CourseDirectory.db_url, may_be_new=True)
     roster = read_students(students) if students else []  # a bad roster changes nothing
-    (root / "exchange").mkdir(exist_ok=True)
-    write_text(root / "nbgrader_config.py", (
-        "# Written by `qicourse setup`: the course's settings plus this directory's own paths.\n"
-        "c = get_config()  # noqa: F821\n"
-        f"load_subconfig({str(config_path.resolve())!r})  # noqa: F821\n"
-        f"c.CourseDirectory.root = {str(root)!r}\n"
-        f"c.Exchange.root = {str(root / 'exchange')!r}\n"
-        f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}\n"
-    ))
+    if "c.Exchange.root" in values:
+        (root / "exchange").mkdir(exist_ok=True)
+    write_text(root / SETTINGS_COPY, config_path.read_text(encoding="utf-8"))
+    write_text(root / "nbgrader_config.py", "".join([
+        "# Written by `qicourse setup`: the course settings (grader_config.py, a copy of grader/nbgrader_config.py),\n"
+        "# then only what neither they nor Jupyter's config folders (`jupyter --paths`) set. Paths are\n"
+        "# relative to this folder. Re-run `qicourse setup` after changing any of those settings.\n",
+        "import os\n\n",
+        "c = get_config()  # noqa: F821\n",
+        f"load_subconfig({SETTINGS_COPY!r})  # noqa: F821\n",
+        "_here = os.path.dirname(os.path.abspath(__file__))\n",
+        "c.CourseDirectory.root = _here\n",
+        *(f"{name} = {expr}\n" for name, expr, _ in fill),
+    ]))
     # Refresh sources: each assignment folder mirrors solutions/<assignment>/ (notebooks only).
     for folder in sorted(p for p in solutions.iterdir() if p.is_dir()):
         notebooks = sorted(folder.glob("*.ipynb"))
@@ -243,12 +317,12 @@ def _normalise_release(path: Path) -> None:
 
 def release(assignments: list[str] | None = None, *, course_dir: str | Path | None = None,
             solutions_dir: str | Path | None = None, exercises_dir: str | Path | None = None,
-            config_file: str | Path | None = None) -> dict[str, list[Path]]:
+            config_file: str | Path | None = None, own_paths: bool = False) -> dict[str, list[Path]]:
     """Generate the student versions (nbgrader generate_assignment) into the course's `release/` and `exercises/`.
 
-    Sets the course directory up (or refreshes it) first. Returns the exercise files per assignment.
+    Sets the course directory up (or refreshes it) first (`own_paths`: see `setup_course`). Returns the exercise files per assignment.
     """
-    course = setup_course(course_dir=course_dir, solutions_dir=solutions_dir, config_file=config_file)
+    course = setup_course(course_dir=course_dir, solutions_dir=solutions_dir, config_file=config_file, own_paths=own_paths)
     exercises = Path(exercises_dir) if exercises_dir else default_exercises_dir()
     available = course.assignments()
     wanted = list(assignments) if assignments else available

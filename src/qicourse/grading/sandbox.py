@@ -91,8 +91,16 @@ def _package_root() -> Path:
     return Path(qicourse.__file__).resolve().parent.parent
 
 
-def _readonly_paths(hidden: list[Path]) -> list[str]:
-    """What the worker must see: the interpreter, the environment and the package; never `hidden`."""
+def _readonly_paths(hidden: list[Path]) -> tuple[list[str], list[str]]:
+    """What the worker must see: the interpreter, the environment and the package; never `hidden`.
+
+    Returns the folders to bind read-only, and the hidden folders inside them to cover with an empty
+    tmpfs: an installed wheel carries the course's solutions and rubrics inside the package
+    (`qicourse/_assets`), which is always hidden.
+    """
+    from qicourse.paths import PACKAGED_ASSETS
+
+    hidden = [*hidden, PACKAGED_ASSETS.resolve()]
     candidates = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
                   Path(os.path.realpath(sys.executable)).parent.parent, _package_root()}
     for entry in sys.path:  # only the environment's own folders: the caller's sys.path may hold tests/ etc.
@@ -102,11 +110,13 @@ def _readonly_paths(hidden: list[Path]) -> list[str]:
     keep = []
     for path in sorted(candidates):
         p = path.resolve()
-        if any(p == h or h in p.parents or p in h.parents for h in hidden):
-            continue  # would expose (or contain) something learners must not read
+        if any(p == h or h in p.parents for h in hidden):
+            continue  # inside something learners must not read
         keep.append(str(p))
     # drop paths already covered by a kept parent
-    return [p for p in keep if not any(q != p and p.startswith(q + os.sep) for q in keep)]
+    keep = [p for p in keep if not any(q != p and p.startswith(q + os.sep) for q in keep)]
+    covered = [str(h) for h in hidden if h.is_dir() and any(Path(k) in h.parents for k in keep)]
+    return keep, covered
 
 
 def _others_can_read(path: Path) -> bool:
@@ -250,8 +260,11 @@ class WorkerPool:
         for f in ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", "/etc/fonts"):
             if os.path.exists(f):
                 cmd += ["--ro-bind", f, f]
-        for p in _readonly_paths(self.hidden):
+        shown, covered = _readonly_paths(self.hidden)
+        for p in shown:
             cmd += ["--ro-bind", p, p]
+        for p in covered:
+            cmd += ["--tmpfs", p, "--remount-ro", p]
         if self.datasets_dir:
             cmd += ["--ro-bind", str(self.datasets_dir), "/data"]
         if self._mpl_cache and os.path.isdir(self._mpl_cache):

@@ -73,7 +73,10 @@ def _validate(args) -> int:
 
 
 def _list(args) -> int:
-    for name in list_rubrics():
+    names = list_rubrics()
+    if not names:
+        raise FileNotFoundError(f"No rubric files found in {rubrics_dir()}")
+    for name in names:
         r = load_rubric(name)
         print(f"{r.id:12s} {r.title} ({r.max_points:g} points; grade ids: {', '.join(r.grade_ids)})")
     return 0
