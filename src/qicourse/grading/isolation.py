@@ -88,17 +88,48 @@ def _kept_flags(path: str) -> int:
     return MS_NOSUID | sum(ms for st, ms in pairs if have & st and ms != MS_NOSUID)
 
 
+def _needed_under_tmp(workdir: str) -> list[str]:
+    """What the learner needs from under /tmp, which its own tmpfs is about to cover: bubblewrap's
+    read-only mounts there and the Python paths (a checkout or environment may live in /tmp)."""
+    import sys
+
+    work_root = os.path.dirname(os.path.realpath(workdir))
+    found = set()
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            found.add(line.split()[4].replace("\\040", " "))
+    found |= {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *sys.path) if p and os.path.exists(p)}
+    under = sorted(p for p in found if p.startswith("/tmp/") and not p.startswith(work_root + "/")
+                   and p != work_root and not work_root.startswith(p + "/"))
+    outer = []
+    for p in under:  # a path inside one already kept comes with it
+        if not any(p == o or p.startswith(o + "/") for o in outer):
+            outer.append(p)
+    return outer
+
+
 def _enter_namespaces(libc, workdir: str, scratch_bytes: int) -> None:
     """New PID + mount namespaces; read-only file system; a fresh capped tmpfs on /tmp holding `workdir`."""
     staged = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)  # still reachable once /tmp is covered
+    needed = _needed_under_tmp(workdir)
     _call(libc.unshare(CLONE_NEWNS | CLONE_NEWPID), "unshare")
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here reaches the worker (or host)
     # a bubblewrap sandbox's /, /etc and /dev are tmpfs shared by the worker's learners, writable, uncapped
     for path in ("/", "/dev"):
         if os.path.ismount(path):
             _mount(libc, None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _kept_flags(path))
+    kept = {path: os.open(path, os.O_PATH) for path in needed}  # opened in this namespace, before /tmp is covered
     _mount(libc, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={int(scratch_bytes)},nr_inodes={SCRATCH_INODES},mode=1777")
+    for path, fd in kept.items():  # the Python environment and the course, when they live under /tmp
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "a").close()
+        _mount(libc, f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _mount(libc, None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _kept_flags(path))
+        os.close(fd)
     shm = "/tmp/.shm"
     os.mkdir(shm)
     os.chmod(shm, 0o1777)
