@@ -158,6 +158,7 @@ def test_export_feedback_and_report(graded, tmp_path):
     files = feedback("fx_ward", course_dir=course.root)
     full_fb = next(f for f in files if f.parent.parent.name == full).read_text()
     assert "Write-up feedback" in full_fb and "Provisional" in full_fb and "Grading note" not in full_fb
+    assert "falls_rate_test" in full_fb and "HIDDEN TESTS" not in full_fb  # the test cells, without their hidden part
     assert "Write-up 'writeup_aim': provisional" in full_fb and "confirmed by your educator</h3>" not in full_fb
     with course.gradebook() as gb:  # an educator confirms the write-up mark in formgrader
         g = gb.find_grade("writeup_aim", "fx_ward", "fx_ward", full)

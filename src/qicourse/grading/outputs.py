@@ -76,6 +76,7 @@ def _feedback_init(course_dir: str, assignment: str, confirmed: dict) -> None:
     """One nbgrader feedback converter per process, configured as `NbGraderAPI.generate_feedback` does."""
     from nbconvert.writers import FilesWriter
     from nbgrader.converters import GenerateFeedback
+    from nbgrader.preprocessors import ClearHiddenTests
     from traitlets.config import Config
 
     class KeptExporter(GenerateFeedback):
@@ -88,6 +89,8 @@ def _feedback_init(course_dir: str, assignment: str, confirmed: dict) -> None:
             self.init_notebooks()
             if self.kept is None:
                 exporter = self.exporter_class(parent=self, config=self.config)
+                # hidden tests stay hidden after the first cohort (nbgrader shows them: jupyter/nbgrader#917)
+                exporter.register_preprocessor(ClearHiddenTests(parent=self, config=self.config))
                 for pp in self.preprocessors:
                     exporter.register_preprocessor(pp)
                 self.kept = (FilesWriter(parent=self, config=self.config), exporter)
