@@ -86,6 +86,8 @@ def encode(value, handle_for=None, _depth: int = 0):
         if t is np.ndarray:
             return _encode_array(value, np, handle_for, d)
         if isinstance(value, np.generic) and t.__module__ == "numpy":
+            if t is np.str_:
+                return str(value)
             if value.dtype.kind not in "biufcMm?":
                 raise Refused(refusal(f"numpy.{t.__name__}"))
             return {"t": "npscalar", "dtype": value.dtype.str, "b": base64.b64encode(value.tobytes()).decode()}
@@ -184,7 +186,7 @@ def _axes_snapshot(ax, handle_for, d) -> dict:
     lines = [{"x": encode(_plainish(ln.get_xdata()), handle_for, d), "y": encode(_plainish(ln.get_ydata()), handle_for, d),
               "label": label(ln), "color": str(ln.get_color()), "linestyle": str(ln.get_linestyle())} for ln in ax.get_lines()]
     texts = [{"s": str(t.get_text()), "xy": [_num(v) for v in t.get_position()]} for t in ax.texts]
-    collections = [{"label": label(c), "offsets": encode(_plainish(c.get_offsets()), handle_for, d)} for c in ax.collections]
+    collections = [_collection_snapshot(c, label(c), handle_for, d) for c in ax.collections]
     patches = []
     for p in ax.patches:
         box = [_num(f()) for f in (getattr(p, "get_x", None), getattr(p, "get_y", None), getattr(p, "get_width", None),
@@ -195,8 +197,29 @@ def _axes_snapshot(ax, handle_for, d) -> dict:
             "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
             "xlim": [_num(v) for v in ax.get_xlim()], "ylim": [_num(v) for v in ax.get_ylim()],
             "xscale": ax.get_xscale(), "yscale": ax.get_yscale(), "lines": lines, "texts": texts,
-            "collections": collections, "patches": patches,
+            "collections": collections, "patches": patches, "period_freq": _period_freq(ax),
             "legend": [str(t.get_text()) for t in legend.get_texts()] if legend is not None else None}
+
+
+def _period_freq(ax):
+    """pandas' time-series axis (Series.plot on dates) counts in periods: the tester's copy must convert alike."""
+    freq = getattr(ax.xaxis, "freq", None)
+    if freq is None or type(ax.xaxis.get_converter()).__name__ != "PeriodConverter":
+        return None
+    return str(getattr(freq, "freqstr", freq))
+
+
+def _collection_snapshot(coll, label: str, handle_for, d) -> dict:
+    """A collection as tests read it: scatter offsets, `hlines`/`vlines` segments, `fill_between` polygons."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    np = sys.modules["numpy"]
+    kind = "lines" if isinstance(coll, LineCollection) else "polys" if isinstance(coll, PolyCollection) else "points"
+    paths = []
+    if kind != "points":
+        paths = [encode(np.asarray(np.ma.getdata(p.vertices), dtype=float), handle_for, d) for p in coll.get_paths()[:10_000]]
+    offsets = np.asarray(np.ma.getdata(coll.get_offsets()), dtype=float) if kind == "points" else np.zeros((0, 2))
+    return {"label": label, "kind": kind, "paths": paths, "offsets": encode(offsets, handle_for, d)}
 
 
 def _plainish(data):
@@ -433,13 +456,19 @@ def _rebuild_figure(node, dec):
 
 
 def _rebuild_axes(fig, node, dec):
-    from matplotlib.collections import PathCollection
+    from matplotlib.collections import LineCollection, PathCollection, PolyCollection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 
     if type(node) is not dict or node.get("t") != "axes":
         raise BadValue("axes expected")
     ax = fig.add_subplot()
+    if node.get("period_freq") is not None:
+        from pandas.plotting._matplotlib.converter import PeriodConverter
+        from pandas.tseries.frequencies import to_offset
+
+        ax.xaxis.set_converter(PeriodConverter())
+        ax.xaxis.freq = ax.freq = to_offset(_str(node["period_freq"]))
     for loc, text in zip(("center", "left", "right"), _list(node["title"])):
         if text:
             ax.set_title(_str(text), loc=loc)
@@ -453,7 +482,13 @@ def _rebuild_axes(fig, node, dec):
         ax.add_artist(Line2D(dec(line["x"]), dec(line["y"]), label=_str(line["label"]), color=_color(line.get("color")),
                              linestyle=_str(line.get("linestyle", "-")) if line.get("linestyle") in ("-", "--", "-.", ":", "None", "") else "-"))
     for coll in _list(node["collections"]):
-        ax.add_artist(PathCollection([], label=_str(coll["label"]), offsets=_offsets(dec(coll["offsets"]))))
+        kind = coll.get("kind", "points")
+        if kind in ("lines", "polys"):
+            shapes = [_offsets(dec(v)) for v in _list(coll.get("paths", []))]
+            made = (LineCollection if kind == "lines" else PolyCollection)(shapes, label=_str(coll["label"]))
+        else:
+            made = PathCollection([], label=_str(coll["label"]), offsets=_offsets(dec(coll["offsets"])))
+        ax.add_collection(made, autolim=False)
     for patch in _list(node["patches"]):
         x, y, w, h = (float(v) for v in _list(patch["box"]))
         ax.add_artist(Rectangle((x, y), w, h, label=_str(patch["label"])))
